@@ -1,0 +1,34 @@
+# One short declaration per target, as abseil's absl_cc_library does.
+#
+#   recall_cc_library(NAME consent SRCS a.cc b.cc DEPS recall_common ...)
+#     builds the static library recall_<NAME>.
+#   recall_cc_test(NAME consent_test SRCS consent_test.cc DEPS recall_consent)
+#     builds a GoogleTest binary and registers its tests with CTest.
+#   recall_cc_fuzz(NAME csv_fuzz SRCS csv_fuzz.cc DEPS recall_patients CORPUS dir)
+#     builds a libFuzzer target when RECALL_FUZZ is on (clang only).
+
+function(recall_cc_library)
+  cmake_parse_arguments(R "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(recall_${R_NAME} STATIC ${R_SRCS})
+  target_link_libraries(recall_${R_NAME} PUBLIC ${R_DEPS})
+  target_include_directories(recall_${R_NAME} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+endfunction()
+
+function(recall_cc_test)
+  cmake_parse_arguments(R "" "NAME" "SRCS;DEPS;ENV" ${ARGN})
+  add_executable(${R_NAME} ${R_SRCS})
+  target_link_libraries(${R_NAME} PRIVATE ${R_DEPS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${R_NAME}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "RECALL_SOURCE_DIR=${CMAKE_SOURCE_DIR};RECALL_BINARY=${CMAKE_BINARY_DIR}/recall;${R_ENV}")
+endfunction()
+
+function(recall_cc_fuzz)
+  cmake_parse_arguments(R "" "NAME;CORPUS" "SRCS;DEPS" ${ARGN})
+  if(RECALL_FUZZ)
+    add_executable(${R_NAME} ${R_SRCS})
+    target_compile_options(${R_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${R_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${R_NAME} PRIVATE ${R_DEPS})
+  endif()
+endfunction()
