@@ -32,3 +32,13 @@ function(recall_cc_fuzz)
     target_link_libraries(${R_NAME} PRIVATE ${R_DEPS})
   endif()
 endfunction()
+
+#   recall_cc_benchmark(NAME scanner_benchmark SRCS scanner_benchmark.cc DEPS recall_scanner)
+#     builds a Google Benchmark binary; `make bench` runs every one of them
+#     (they are listed in the bench_binaries target). Never registered with CTest.
+function(recall_cc_benchmark)
+  cmake_parse_arguments(R "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${R_NAME} ${R_SRCS})
+  target_link_libraries(${R_NAME} PRIVATE ${R_DEPS} benchmark::benchmark_main)
+  set_property(GLOBAL APPEND PROPERTY RECALL_BENCHMARKS ${R_NAME})
+endfunction()
