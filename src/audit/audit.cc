@@ -1,0 +1,120 @@
+#include "audit/audit.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/random.h"
+#include "crypto/crypto.h"
+
+namespace recall::audit {
+
+namespace {
+
+bool LooksLikePhi(std::string_view v) {
+  if (v.find('@') != std::string_view::npos) return true;
+  int digits = 0;
+  for (char c : v) {
+    if (static_cast<unsigned char>(c) < 0x20) return true;
+    if (c >= '0' && c <= '9') {
+      if (++digits >= 7) return true;
+    } else if (c != '-' && c != ' ' && c != '(' && c != ')' && c != '.') {
+      digits = 0;
+    }
+  }
+  return false;
+}
+
+// Opaque ids and hashes legitimately carry long digit runs: prefix_hex / hex digests.
+bool IsOpaqueToken(std::string_view v) {
+  if (v.empty()) return false;
+  const size_t us = v.find('_');
+  std::string_view hex = us == std::string_view::npos ? v : v.substr(us + 1);
+  if (us != std::string_view::npos) {
+    for (char c : v.substr(0, us)) {
+      if (!(c >= 'a' && c <= 'z')) return false;
+    }
+  }
+  if (hex.size() < 16) return false;
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+void AppendLp(std::string& out, std::string_view field) {
+  const auto n = static_cast<uint32_t>(field.size());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
+  out.append(field);
+}
+
+}  // namespace
+
+Status CheckEvent(const AuditEvent& event) {
+  if (event.actor.empty() || event.action.empty()) return InvalidArgumentError("audit event needs actor and action");
+  for (const auto& [key, value] : event.details) {
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      if (LooksLikePhi(*s) && !IsOpaqueToken(*s)) {
+        return InvalidArgumentError("audit detail '" + key + "' looks like PHI and was refused");
+      }
+    }
+  }
+  return OkStatus();
+}
+
+std::string DetailsToJson(const Details& details) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [key, value] : details) {
+    std::visit([&](const auto& v) { j[key] = v; }, value);
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string CanonicalEncoding(const AuditRecord& r) {
+  std::string out = "recall.audit.v1";
+  out.push_back('\0');
+  const auto seq = static_cast<uint64_t>(r.seq);
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((seq >> shift) & 0xff));
+  AppendLp(out, r.time);
+  AppendLp(out, r.actor);
+  AppendLp(out, r.action);
+  AppendLp(out, r.practice_id);
+  AppendLp(out, r.subject);
+  AppendLp(out, r.details_json);
+  AppendLp(out, r.prev_hash);
+  return out;
+}
+
+std::string ComputeHash(const AuditRecord& record) { return HexEncode(crypto::Sha256(CanonicalEncoding(record))); }
+
+AuditRecord SealRecord(const AuditEvent& event, int64_t seq, const std::string& prev_hash) {
+  AuditRecord r;
+  r.seq = seq;
+  r.time = FormatRfc3339Millis(event.time);
+  r.actor = event.actor;
+  r.action = event.action;
+  r.practice_id = event.practice_id;
+  r.subject = event.subject;
+  r.details_json = DetailsToJson(event.details);
+  r.prev_hash = prev_hash;
+  r.hash = ComputeHash(r);
+  return r;
+}
+
+bool ChainVerifier::Feed(const AuditRecord& record) {
+  if (first_bad_seq_) return false;
+  ++records_;
+  auto fail = [&](std::string why) {
+    first_bad_seq_ = record.seq;
+    reason_ = std::move(why);
+    return false;
+  };
+  if (record.seq != expected_seq_) {
+    return fail(record.seq > expected_seq_ ? "sequence gap (a record is missing)" : "sequence out of order");
+  }
+  if (record.prev_hash != last_hash_) return fail("previous-hash link broken (record removed or reordered)");
+  if (ComputeHash(record) != record.hash) return fail("hash mismatch (record content changed)");
+  last_hash_ = record.hash;
+  ++expected_seq_;
+  return true;
+}
+
+}  // namespace recall::audit

@@ -1,0 +1,101 @@
+#include "crypto/crypto.h"
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+
+#include <memory>
+
+namespace recall::crypto {
+
+namespace {
+struct CtxFree {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
+
+const uint8_t* U8(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+}  // namespace
+
+std::string Sha256(std::string_view data) {
+  std::string out(kDigestSize, '\0');
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), reinterpret_cast<uint8_t*>(out.data()), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  std::string out(kDigestSize, '\0');
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), U8(data), data.size(),
+       reinterpret_cast<uint8_t*>(out.data()), &len);
+  return out;
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+StatusOr<std::string> HkdfSha256(std::string_view ikm, std::string_view info, size_t out_len) {
+  EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
+  if (kdf == nullptr) return InternalError("HKDF unavailable");
+  EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
+  EVP_KDF_free(kdf);
+  if (ctx == nullptr) return InternalError("HKDF context allocation failed");
+  OSSL_PARAM params[4];
+  char digest[] = "SHA256";
+  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+  params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, const_cast<char*>(ikm.data()), ikm.size());
+  params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, const_cast<char*>(info.data()), info.size());
+  params[3] = OSSL_PARAM_construct_end();
+  std::string out(out_len, '\0');
+  const int rc = EVP_KDF_derive(ctx, reinterpret_cast<uint8_t*>(out.data()), out_len, params);
+  EVP_KDF_CTX_free(ctx);
+  if (rc != 1) return InternalError("HKDF derivation failed");
+  return out;
+}
+
+StatusOr<std::string> Seal(std::string_view key, std::string_view plaintext, std::string_view aad, Random& random) {
+  if (key.size() != kKeySize) return InvalidArgumentError("AES-256-GCM needs a 32-byte key");
+  std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
+  auto* o = reinterpret_cast<uint8_t*>(out.data());
+  RETURN_IF_ERROR(random.Fill(o, kNonceSize));
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U8(key), o) != 1 ||
+      (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) ||
+      EVP_EncryptUpdate(ctx.get(), o + kNonceSize, &len, U8(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(ctx.get(), o + kNonceSize + len, &len) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagSize, o + kNonceSize + plaintext.size()) != 1) {
+    return InternalError("AES-256-GCM seal failed");
+  }
+  return out;
+}
+
+StatusOr<std::string> Open(std::string_view key, std::string_view sealed, std::string_view aad) {
+  if (key.size() != kKeySize) return InvalidArgumentError("AES-256-GCM needs a 32-byte key");
+  if (sealed.size() < kNonceSize + kTagSize) return DataLossError("ciphertext too short");
+  const size_t ct_len = sealed.size() - kNonceSize - kTagSize;
+  std::string out(ct_len, '\0');
+  const uint8_t* s = U8(sealed);
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  int len = 0;
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U8(key), s) != 1 ||
+      (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<uint8_t*>(out.data()), &len, s + kNonceSize,
+                        static_cast<int>(ct_len)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize,
+                          const_cast<uint8_t*>(s + kNonceSize + ct_len)) != 1) {
+    return InternalError("AES-256-GCM open failed");
+  }
+  if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<uint8_t*>(out.data()) + len, &len) != 1) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return DataLossError("ciphertext failed authentication");
+  }
+  return out;
+}
+
+}  // namespace recall::crypto

@@ -1,0 +1,421 @@
+// The embedded SQLite backend of Store.
+//
+// One connection, serialised by mu_ (SQLite's NOMUTEX mode: we do the locking).
+// Lock order: Store::mu_ is the only lock; PatientImport holds it for its
+// whole transaction. WAL journal, foreign keys on, secure_delete on (freed
+// pages are zeroed), temp files in memory (nothing spills to disk).
+#include <algorithm>
+#include <memory>
+#include <mutex>
+
+#include "store/sqlite/db.h"
+#include "store/sqlite/migrations.h"
+#include "store/store.h"
+
+namespace recall::store {
+namespace sqlite {
+namespace {
+
+constexpr std::string_view kPatientColumns =
+    "practice_id, patient_id, external_index, subject, external_id_enc, first_name_enc, last_name_enc, "
+    "email_enc, email_index, phone_enc, phone_index, phone_line_type, language, last_visit, status, "
+    "provider_name, postal_code_enc, state, updated_at";
+
+PatientRow ReadPatient(const Stmt& s) {
+  PatientRow r;
+  r.practice_id = s.Text(0);
+  r.patient_id = s.Text(1);
+  r.external_index = s.Text(2);
+  r.subject = s.Text(3);
+  r.external_id_enc = s.Blob(4);
+  r.first_name_enc = s.Blob(5);
+  r.last_name_enc = s.Blob(6);
+  r.email_enc = s.Blob(7);
+  r.email_index = s.Text(8);
+  r.phone_enc = s.Blob(9);
+  r.phone_index = s.Text(10);
+  r.phone_line_type = s.Text(11);
+  r.language = s.Text(12);
+  r.last_visit = s.Text(13);
+  r.status = s.Text(14);
+  r.provider_name = s.Text(15);
+  r.postal_code_enc = s.Blob(16);
+  r.state = s.Text(17);
+  r.updated_at = s.Text(18);
+  return r;
+}
+
+audit::AuditRecord ReadAudit(const Stmt& s) {
+  audit::AuditRecord r;
+  r.seq = s.Int(0);
+  r.time = s.Text(1);
+  r.actor = s.Text(2);
+  r.action = s.Text(3);
+  r.practice_id = s.Text(4);
+  r.subject = s.Text(5);
+  r.details_json = s.Text(6);
+  r.prev_hash = s.Text(7);
+  r.hash = s.Text(8);
+  return r;
+}
+
+// Appends one audit record inside the caller's open transaction.
+StatusOr<audit::AuditRecord> AppendAuditLocked(Db* db, const audit::AuditEvent& event) {
+  RETURN_IF_ERROR(audit::CheckEvent(event));
+  ASSIGN_OR_RETURN(Stmt last, db->Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
+  int64_t seq = 1;
+  std::string prev = audit::kGenesisHash;
+  ASSIGN_OR_RETURN(bool has, last.Step());
+  if (has) {
+    seq = last.Int(0) + 1;
+    prev = last.Text(1);
+  }
+  audit::AuditRecord rec = audit::SealRecord(event, seq, prev);
+  ASSIGN_OR_RETURN(Stmt ins, db->Prepare("INSERT INTO audit_log (seq, time, actor, action, practice_id, subject, "
+                                         "details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)"));
+  ins.Bind(1, rec.seq).Bind(2, rec.time).Bind(3, rec.actor).Bind(4, rec.action).Bind(5, rec.practice_id);
+  ins.Bind(6, rec.subject).Bind(7, rec.details_json).Bind(8, rec.prev_hash).Bind(9, rec.hash);
+  RETURN_IF_ERROR(ins.Run());
+  return rec;
+}
+
+class SqliteStore;
+
+class SqlitePracticeStore final : public PracticeStore {
+ public:
+  SqlitePracticeStore(Db* db, std::mutex* mu) : db_(db), mu_(mu) {}
+
+  Status Create(const PracticeRow& p, const crypto::WrappedKey& key, const audit::AuditEvent& event) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    Txn txn(db_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO practices (practice_id, name, address, phone, email_from, "
+                                            "timezone, state, created_at) VALUES (?,?,?,?,?,?,?,?)"));
+    ins.Bind(1, p.practice_id).Bind(2, p.name).Bind(3, p.address).Bind(4, p.phone).Bind(5, p.email_from);
+    ins.Bind(6, p.timezone).Bind(7, p.state).Bind(8, p.created_at);
+    RETURN_IF_ERROR(ins.Run());
+    ASSIGN_OR_RETURN(Stmt k, db_->Prepare("INSERT INTO data_keys (practice_id, key_id, master_version, wrapped, "
+                                          "created_at) VALUES (?,?,?,?,?)"));
+    k.Bind(1, p.practice_id).Bind(2, key.key_id).Bind(3, int64_t{key.master_version}).BindBlob(4, key.wrapped);
+    k.Bind(5, p.created_at);
+    RETURN_IF_ERROR(k.Run());
+    RETURN_IF_ERROR(AppendAuditLocked(db_, event).status());
+    return txn.Commit();
+  }
+
+  StatusOr<PracticeRow> Get(const std::string& practice_id) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT practice_id, name, address, phone, email_from, timezone, state, "
+                                          "created_at FROM practices WHERE practice_id = ?"));
+    s.Bind(1, practice_id);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return NotFoundError("no practice " + practice_id);
+    return ReadPractice(s);
+  }
+
+  StatusOr<std::vector<PracticeRow>> List() override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT practice_id, name, address, phone, email_from, timezone, state, "
+                                          "created_at FROM practices ORDER BY created_at, practice_id"));
+    std::vector<PracticeRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadPractice(s));
+    }
+    return out;
+  }
+
+  Status RecordBaa(const BaaRow& b, const audit::AuditEvent& event) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    Txn txn(db_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(Stmt exists, db_->Prepare("SELECT 1 FROM practices WHERE practice_id = ?"));
+    exists.Bind(1, b.practice_id);
+    ASSIGN_OR_RETURN(bool found, exists.Step());
+    if (!found) return NotFoundError("no practice " + b.practice_id);
+    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO baas (practice_id, baa_id, signed_by, signed_on, "
+                                            "document_sha256, breach_notice_hours, recorded_at) VALUES (?,?,?,?,?,?,?)"));
+    ins.Bind(1, b.practice_id).Bind(2, b.baa_id).Bind(3, b.signed_by).Bind(4, b.signed_on);
+    ins.Bind(5, b.document_sha256).Bind(6, int64_t{b.breach_notice_hours}).Bind(7, b.recorded_at);
+    RETURN_IF_ERROR(ins.Run());
+    RETURN_IF_ERROR(AppendAuditLocked(db_, event).status());
+    return txn.Commit();
+  }
+
+  StatusOr<std::optional<BaaRow>> LatestBaa(const std::string& practice_id) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT practice_id, baa_id, signed_by, signed_on, document_sha256, "
+                                          "breach_notice_hours, recorded_at FROM baas WHERE practice_id = ? "
+                                          "ORDER BY recorded_at DESC, rowid DESC LIMIT 1"));
+    s.Bind(1, practice_id);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return std::optional<BaaRow>();
+    BaaRow b;
+    b.practice_id = s.Text(0);
+    b.baa_id = s.Text(1);
+    b.signed_by = s.Text(2);
+    b.signed_on = s.Text(3);
+    b.document_sha256 = s.Text(4);
+    b.breach_notice_hours = static_cast<int>(s.Int(5));
+    b.recorded_at = s.Text(6);
+    return std::optional<BaaRow>(std::move(b));
+  }
+
+  StatusOr<std::vector<crypto::WrappedKey>> DataKeys(const std::string& practice_id) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT key_id, master_version, wrapped FROM data_keys WHERE practice_id = ? "
+                                          "AND destroyed_at IS NULL ORDER BY created_at DESC"));
+    s.Bind(1, practice_id);
+    std::vector<crypto::WrappedKey> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back({s.Text(0), static_cast<uint32_t>(s.Int(1)), s.Blob(2)});
+    }
+    return out;
+  }
+
+ private:
+  static PracticeRow ReadPractice(const Stmt& s) {
+    return PracticeRow{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5), s.Text(6), s.Text(7)};
+  }
+  Db* db_;
+  std::mutex* mu_;
+};
+
+class SqlitePatientImport final : public PatientImport {
+ public:
+  SqlitePatientImport(Db* db, std::unique_lock<std::mutex> lock, std::string practice_id)
+      : db_(db), lock_(std::move(lock)), txn_(db), practice_id_(std::move(practice_id)) {}
+
+  Status Begin() {
+    RETURN_IF_ERROR(txn_.Begin());
+    ASSIGN_OR_RETURN(upsert_, db_->Prepare(std::string("INSERT INTO patients (") + std::string(kPatientColumns) +
+                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                                           "ON CONFLICT (practice_id, external_index) DO UPDATE SET "
+                                           "external_id_enc=excluded.external_id_enc, "
+                                           "first_name_enc=excluded.first_name_enc, last_name_enc=excluded.last_name_enc, "
+                                           "email_enc=excluded.email_enc, email_index=excluded.email_index, "
+                                           "phone_enc=excluded.phone_enc, phone_index=excluded.phone_index, "
+                                           "phone_line_type=excluded.phone_line_type, language=excluded.language, "
+                                           "last_visit=excluded.last_visit, status=excluded.status, "
+                                           "provider_name=excluded.provider_name, "
+                                           "postal_code_enc=excluded.postal_code_enc, state=excluded.state, "
+                                           "updated_at=excluded.updated_at "
+                                           "RETURNING patient_id"));
+    return OkStatus();
+  }
+
+  StatusOr<UpsertOutcome> Upsert(const PatientRow& r) override {
+    if (!lock_.owns_lock()) return FailedPreconditionError("import already committed");
+    if (r.practice_id != practice_id_) return InvalidArgumentError("row belongs to another practice");
+    upsert_.Bind(1, r.practice_id).Bind(2, r.patient_id).Bind(3, r.external_index).Bind(4, r.subject);
+    upsert_.BindBlob(5, r.external_id_enc).BindBlob(6, r.first_name_enc).BindBlob(7, r.last_name_enc);
+    upsert_.BindBlob(8, r.email_enc);
+    BindOptionalText(9, r.email_index);
+    upsert_.BindBlob(10, r.phone_enc);
+    BindOptionalText(11, r.phone_index);
+    upsert_.Bind(12, r.phone_line_type).Bind(13, r.language);
+    BindOptionalText(14, r.last_visit);
+    upsert_.Bind(15, r.status);
+    BindOptionalText(16, r.provider_name);
+    upsert_.BindBlob(17, r.postal_code_enc);
+    BindOptionalText(18, r.state);
+    upsert_.Bind(19, r.updated_at);
+    auto row = upsert_.Step();
+    if (!row.ok()) {
+      upsert_.Reset();
+      return row.status();
+    }
+    const bool inserted = *row && upsert_.Text(0) == r.patient_id;
+    upsert_.Reset();
+    return inserted ? UpsertOutcome::kInserted : UpsertOutcome::kUpdated;
+  }
+
+  Status Commit(const audit::AuditEvent& event) override {
+    if (!lock_.owns_lock()) return FailedPreconditionError("import already committed");
+    RETURN_IF_ERROR(AppendAuditLocked(db_, event).status());
+    upsert_ = Stmt();
+    RETURN_IF_ERROR(txn_.Commit());
+    lock_.unlock();  // the store is usable again even while this object lives
+    return OkStatus();
+  }
+
+ private:
+  void BindOptionalText(int idx, const std::string& v) {
+    if (v.empty()) {
+      upsert_.BindBlob(idx, "");      // NULL
+    } else {
+      upsert_.Bind(idx, v);
+    }
+  }
+  Db* db_;
+  std::unique_lock<std::mutex> lock_;
+  Txn txn_;
+  std::string practice_id_;
+  Stmt upsert_;
+};
+
+class SqlitePatientStore final : public PatientStore {
+ public:
+  SqlitePatientStore(Db* db, std::mutex* mu) : db_(db), mu_(mu) {}
+
+  StatusOr<std::unique_ptr<PatientImport>> BeginImport(const std::string& practice_id) override {
+    auto imp = std::make_unique<SqlitePatientImport>(db_, std::unique_lock<std::mutex>(*mu_), practice_id);
+    RETURN_IF_ERROR(imp->Begin());
+    return std::unique_ptr<PatientImport>(std::move(imp));
+  }
+
+  StatusOr<Page<PatientRow>> List(const std::string& practice_id, const PageRequest& page) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    const int limit = std::clamp(page.limit, 1, 10000);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kPatientColumns) +
+                                          " FROM patients WHERE practice_id = ? AND patient_id > ? "
+                                          "ORDER BY patient_id LIMIT ?"));
+    s.Bind(1, practice_id).Bind(2, page.after).Bind(3, int64_t{limit + 1});
+    Page<PatientRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.rows.push_back(ReadPatient(s));
+    }
+    if (static_cast<int>(out.rows.size()) > limit) {
+      out.rows.pop_back();
+      out.next = out.rows.back().patient_id;
+    }
+    return out;
+  }
+
+  StatusOr<PatientRow> Get(const std::string& practice_id, const std::string& patient_id) override {
+    return GetOne("patient_id", practice_id, patient_id);
+  }
+
+  StatusOr<PatientRow> GetByExternalIndex(const std::string& practice_id, const std::string& index) override {
+    return GetOne("external_index", practice_id, index);
+  }
+
+  StatusOr<std::vector<PatientRow>> FindByPhoneIndex(const std::string& practice_id, const std::string& index) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kPatientColumns) +
+                                          " FROM patients WHERE practice_id = ? AND phone_index = ? ORDER BY patient_id"));
+    s.Bind(1, practice_id).Bind(2, index);
+    std::vector<PatientRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadPatient(s));
+    }
+    return out;
+  }
+
+  StatusOr<int64_t> Count(const std::string& practice_id) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT count(*) FROM patients WHERE practice_id = ?"));
+    s.Bind(1, practice_id);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : 0;
+  }
+
+ private:
+  StatusOr<PatientRow> GetOne(std::string_view column, const std::string& practice_id, const std::string& key) {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kPatientColumns) +
+                                          " FROM patients WHERE practice_id = ? AND " + std::string(column) + " = ?"));
+    s.Bind(1, practice_id).Bind(2, key);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return NotFoundError("no such patient in practice " + practice_id);
+    return ReadPatient(s);
+  }
+  Db* db_;
+  std::mutex* mu_;
+};
+
+class SqliteAuditStore final : public AuditStore {
+ public:
+  SqliteAuditStore(Db* db, std::mutex* mu) : db_(db), mu_(mu) {}
+
+  StatusOr<audit::AuditRecord> Append(const audit::AuditEvent& event) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    Txn txn(db_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(audit::AuditRecord rec, AppendAuditLocked(db_, event));
+    RETURN_IF_ERROR(txn.Commit());
+    return rec;
+  }
+
+  Status Scan(int64_t from_seq, const std::function<bool(const audit::AuditRecord&)>& visit) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT seq, time, actor, action, practice_id, subject, details, prev_hash, "
+                                          "hash FROM audit_log WHERE seq >= ? ORDER BY seq"));
+    s.Bind(1, from_seq);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (!visit(ReadAudit(s))) break;
+    }
+    return OkStatus();
+  }
+
+ private:
+  Db* db_;
+  std::mutex* mu_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(std::unique_ptr<Db> db)
+      : db_(std::move(db)), practices_(db_.get(), &mu_), patients_(db_.get(), &mu_), audit_(db_.get(), &mu_) {}
+
+  Status Init() {
+    RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL"));
+    RETURN_IF_ERROR(db_->Exec("PRAGMA foreign_keys=ON"));
+    RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
+    RETURN_IF_ERROR(db_->Exec("PRAGMA secure_delete=ON"));
+    RETURN_IF_ERROR(db_->Exec("PRAGMA temp_store=MEMORY"));
+    return Migrate();
+  }
+
+  PracticeStore& practices() override { return practices_; }
+  PatientStore& patients() override { return patients_; }
+  AuditStore& audit() override { return audit_; }
+
+ private:
+  Status Migrate() {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(db_->Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                              "description TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"));
+    for (const Migration& m : Migrations()) {
+      Txn txn(db_.get());
+      RETURN_IF_ERROR(txn.Begin());
+      ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT 1 FROM schema_migrations WHERE version = ?"));
+      q.Bind(1, int64_t{m.version});
+      ASSIGN_OR_RETURN(bool applied, q.Step());
+      if (applied) continue;
+      RETURN_IF_ERROR(db_->Exec(m.sql).WithContext("migration " + std::to_string(m.version)));
+      ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO schema_migrations (version, description) VALUES (?, ?)"));
+      ins.Bind(1, int64_t{m.version}).Bind(2, m.description);
+      RETURN_IF_ERROR(ins.Run());
+      RETURN_IF_ERROR(txn.Commit());
+    }
+    return OkStatus();
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<Db> db_;
+  SqlitePracticeStore practices_;
+  SqlitePatientStore patients_;
+  SqliteAuditStore audit_;
+};
+
+}  // namespace
+}  // namespace sqlite
+
+StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options) {
+  ASSIGN_OR_RETURN(auto db, sqlite::Db::Open(options.path));
+  auto store = std::make_unique<sqlite::SqliteStore>(std::move(db));
+  RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace recall::store

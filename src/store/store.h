@@ -1,0 +1,100 @@
+#pragma once
+// Store: Recall's persistence, spoken in the domain's words (practices, patients,
+// audit; later consent, templates, campaigns, outbox), never in SQL. No SQL or
+// backend type leaks out of src/store/.
+//
+// Invariants every backend keeps:
+//   - Every row that belongs to a practice carries its practice id, and every
+//     read and write is scoped by it: a call for practice A never sees B's rows.
+//   - A change and the audit record that describes it commit together, in one
+//     transaction (methods that change data take the AuditEvent to append).
+//   - The audit log is append-only; the store assigns sequence numbers and
+//     chains hashes (audit::SealRecord) under its write lock.
+//
+// Backends: sqlite/ (embedded, default). The interface is shaped so that a
+// PostgreSQL backend can implement it without touching callers.
+//
+// Thread-safety: a Store and its sub-stores may be used from several threads;
+// writes are serialised by the backend.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/audit.h"
+#include "common/status.h"
+#include "crypto/keyring.h"
+#include "store/records.h"
+
+namespace recall::store {
+
+class PracticeStore {
+ public:
+  virtual ~PracticeStore() = default;
+  // Creates the practice and stores its first wrapped data key. AlreadyExists.
+  virtual Status Create(const PracticeRow& practice, const crypto::WrappedKey& key, const audit::AuditEvent& event) = 0;
+  // NotFound.
+  virtual StatusOr<PracticeRow> Get(const std::string& practice_id) = 0;
+  virtual StatusOr<std::vector<PracticeRow>> List() = 0;
+  // NotFound when the practice does not exist.
+  virtual Status RecordBaa(const BaaRow& baa, const audit::AuditEvent& event) = 0;
+  // The most recently recorded BAA, or nullopt.
+  virtual StatusOr<std::optional<BaaRow>> LatestBaa(const std::string& practice_id) = 0;
+  // The practice's live (not destroyed) wrapped data keys, newest first.
+  virtual StatusOr<std::vector<crypto::WrappedKey>> DataKeys(const std::string& practice_id) = 0;
+};
+
+// One import: a single transaction. Destroying it without Commit rolls back, so
+// a malformed file leaves the store unchanged.
+class PatientImport {
+ public:
+  virtual ~PatientImport() = default;
+  // Inserts, or updates the row with the same (practice, external_index). The
+  // row's patient_id is used only when inserting.
+  virtual StatusOr<UpsertOutcome> Upsert(const PatientRow& row) = 0;
+  // Appends `event` to the audit log and commits everything.
+  virtual Status Commit(const audit::AuditEvent& event) = 0;
+};
+
+class PatientStore {
+ public:
+  virtual ~PatientStore() = default;
+  // Starts an import for one practice. Unavailable when another write is open.
+  virtual StatusOr<std::unique_ptr<PatientImport>> BeginImport(const std::string& practice_id) = 0;
+  // Ordered by patient_id; cursor-paginated.
+  virtual StatusOr<Page<PatientRow>> List(const std::string& practice_id, const PageRequest& page) = 0;
+  // NotFound.
+  virtual StatusOr<PatientRow> Get(const std::string& practice_id, const std::string& patient_id) = 0;
+  virtual StatusOr<PatientRow> GetByExternalIndex(const std::string& practice_id, const std::string& index) = 0;
+  virtual StatusOr<std::vector<PatientRow>> FindByPhoneIndex(const std::string& practice_id, const std::string& index) = 0;
+  virtual StatusOr<int64_t> Count(const std::string& practice_id) = 0;
+};
+
+class AuditStore {
+ public:
+  virtual ~AuditStore() = default;
+  // Seals and appends one record (its own transaction). InvalidArgument when the
+  // event carries PHI-looking details.
+  virtual StatusOr<audit::AuditRecord> Append(const audit::AuditEvent& event) = 0;
+  // Calls `visit` for every record with seq >= from_seq in order, until it returns false.
+  virtual Status Scan(int64_t from_seq, const std::function<bool(const audit::AuditRecord&)>& visit) = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual PracticeStore& practices() = 0;
+  virtual PatientStore& patients() = 0;
+  virtual AuditStore& audit() = 0;
+};
+
+struct StoreOptions {
+  std::string path;  // sqlite: the database file, e.g. <data>/recall.db
+};
+
+// Opens (creating if needed) the embedded store and applies pending migrations.
+// Unavailable when the database is locked; DataLoss when it is corrupt.
+StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const StoreOptions& options);
+
+}  // namespace recall::store
