@@ -9,8 +9,18 @@ namespace recall::audit {
 
 namespace {
 
+// "2025-11-01" or "2025-11-01T10:00:00Z": dates of events, not of patients.
+bool IsIsoDateOrTime(std::string_view v) {
+  if (v.size() < 10 || v[4] != '-' || v[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (v[i] < '0' || v[i] > '9') return false;
+  }
+  return v.size() == 10 || v[10] == 'T';
+}
+
 bool LooksLikePhi(std::string_view v) {
   if (v.find('@') != std::string_view::npos) return true;
+  if (IsIsoDateOrTime(v)) return false;
   int digits = 0;
   for (char c : v) {
     if (static_cast<unsigned char>(c) < 0x20) return true;

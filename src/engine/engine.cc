@@ -1,0 +1,91 @@
+#include "engine/engine.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <algorithm>
+#include <filesystem>
+
+#include "crypto/crypto.h"
+
+namespace recall::engine {
+
+namespace fs = std::filesystem;
+
+std::string Engine::KeyFilePath(const EngineOptions& options) {
+  if (!options.master_key_file.empty()) return options.master_key_file;
+  if (const char* env = std::getenv("RECALL_MASTER_KEY_FILE"); env != nullptr && *env != '\0') return env;
+  return (fs::path(options.data_dir) / "keys" / "master.key").string();
+}
+
+Status Engine::Init(const EngineOptions& options) {
+  if (options.data_dir.empty()) return InvalidArgumentError("no data directory given");
+  std::error_code ec;
+  fs::create_directories(options.data_dir, ec);
+  if (ec) return InternalError("cannot create data directory");
+  ::chmod(options.data_dir.c_str(), 0700);
+  SecureRandom secure;
+  Random* random = options.random != nullptr ? options.random : &secure;
+  const std::string key_file = KeyFilePath(options);
+  if (!fs::exists(key_file)) RETURN_IF_ERROR(crypto::MasterKeyring::CreateFile(key_file, *random));
+  ASSIGN_OR_RETURN(auto ring, crypto::MasterKeyring::Load(key_file));
+  ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore({(fs::path(options.data_dir) / "recall.db").string()}));
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  if (options.data_dir.empty()) return InvalidArgumentError("no data directory given");
+  if (options.actor.empty()) return InvalidArgumentError("no actor given");
+  const fs::path db_path = fs::path(options.data_dir) / "recall.db";
+  if (!fs::exists(db_path)) {
+    return FailedPreconditionError("data directory is not initialised; run `recall init` first");
+  }
+  auto engine = std::unique_ptr<Engine>(new Engine());
+  engine->data_dir_ = options.data_dir;
+  engine->actor_ = options.actor;
+  if (options.clock != nullptr) {
+    engine->clock_ = options.clock;
+  } else {
+    engine->owned_clock_ = std::make_unique<SystemClock>();
+    engine->clock_ = engine->owned_clock_.get();
+  }
+  if (options.random != nullptr) {
+    engine->random_ = options.random;
+  } else {
+    engine->owned_random_ = std::make_unique<SecureRandom>();
+    engine->random_ = engine->owned_random_.get();
+  }
+  ASSIGN_OR_RETURN(engine->master_, crypto::MasterKeyring::Load(KeyFilePath(options)));
+  ASSIGN_OR_RETURN(engine->store_, store::OpenSqliteStore({db_path.string()}));
+  return engine;
+}
+
+StatusOr<std::shared_ptr<const crypto::PracticeKeys>> Engine::KeysFor(const std::string& practice_id) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = keys_.find(practice_id); it != keys_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(auto wrapped, store_->practices().DataKeys(practice_id));
+  if (wrapped.empty()) return NotFoundError("no live data key for practice " + practice_id);
+  ASSIGN_OR_RETURN(auto dek, master_->Unwrap(practice_id, wrapped.front()));
+  ASSIGN_OR_RETURN(auto keys, crypto::PracticeKeys::Derive(practice_id, *dek));
+  std::lock_guard<std::mutex> lock(mu_);
+  keys_[practice_id] = keys;
+  return keys;
+}
+
+StatusOr<crypto::WrappedKey> Engine::NewDataKey(const std::string& practice_id) {
+  ASSIGN_OR_RETURN(std::string key_id, random_->NewId("dk"));
+  ASSIGN_OR_RETURN(std::string dek, random_->Bytes(crypto::kKeySize));
+  auto wrapped = master_->Wrap(practice_id, key_id, dek, *random_);
+  std::fill(dek.begin(), dek.end(), '\0');
+  return wrapped;
+}
+
+audit::AuditEvent Engine::Event(std::string action, std::string practice_id, std::string subject,
+                                audit::Details details) const {
+  return audit::AuditEvent{clock_->Now(), actor_, std::move(action), std::move(practice_id), std::move(subject),
+                           std::move(details)};
+}
+
+}  // namespace recall::engine

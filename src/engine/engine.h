@@ -1,0 +1,76 @@
+#pragma once
+// Engine: the context every command and request runs in. It owns the Store,
+// the master keyring and the practice key cache, and carries the injected Clock
+// and Random and the acting principal. Domain folders (practices/, patients/,
+// consent/, ...) take an Engine& and never open stores or keys themselves.
+//
+// Data directory layout (docs/data-dir.md):
+//   <data>/recall.db (+ -wal, -shm)   the embedded store
+//   <data>/keys/master.key            master key file (0600) unless RECALL_MASTER_KEY_FILE
+//
+// Thread-safety: an Engine may be shared across threads; the key cache is
+// guarded by mu_.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "audit/audit.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "crypto/keyring.h"
+#include "store/store.h"
+
+namespace recall::engine {
+
+struct EngineOptions {
+  std::string data_dir;         // required
+  std::string master_key_file;  // "" -> $RECALL_MASTER_KEY_FILE, else <data>/keys/master.key
+  std::string actor;            // who acts, e.g. "cli:alice"; required
+  Clock* clock = nullptr;       // not owned; nullptr -> system clock
+  Random* random = nullptr;     // not owned; nullptr -> OpenSSL CSPRNG
+};
+
+class Engine {
+ public:
+  // Creates the data directory (0700), the master key file and the store.
+  // Idempotent: an existing key file and store are kept (returns OK).
+  static Status Init(const EngineOptions& options);
+  // Opens an initialised data directory. FailedPrecondition when `recall init`
+  // has not been run; errors of Store and MasterKeyring otherwise.
+  static StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+
+  store::Store& store() { return *store_; }
+  Clock& clock() { return *clock_; }
+  Random& random() { return *random_; }
+  const std::string& actor() const { return actor_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+  // The practice's derived keys, unwrapped once and cached. NotFound when the
+  // practice has no live data key (unknown practice, or shredded).
+  StatusOr<std::shared_ptr<const crypto::PracticeKeys>> KeysFor(const std::string& practice_id);
+  // A fresh data key for a new practice, wrapped under the current master key.
+  StatusOr<crypto::WrappedKey> NewDataKey(const std::string& practice_id);
+
+  // An audit event stamped with now() and this engine's actor.
+  audit::AuditEvent Event(std::string action, std::string practice_id = "", std::string subject = "",
+                          audit::Details details = {}) const;
+
+ private:
+  Engine() = default;
+  static std::string KeyFilePath(const EngineOptions& options);
+
+  std::string data_dir_;
+  std::string actor_;
+  std::unique_ptr<Clock> owned_clock_;
+  std::unique_ptr<Random> owned_random_;
+  Clock* clock_ = nullptr;
+  Random* random_ = nullptr;
+  std::unique_ptr<crypto::MasterKeyring> master_;
+  std::unique_ptr<store::Store> store_;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const crypto::PracticeKeys>> keys_;  // GUARDED_BY(mu_)
+};
+
+}  // namespace recall::engine
