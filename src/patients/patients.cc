@@ -43,7 +43,28 @@ StatusOr<PatientView> View(const crypto::PracticeKeys& keys, const store::Patien
   return v;
 }
 
+// By Recall's id, else by the practice's own patient id (through its blind index).
+StatusOr<store::PatientRow> FindRow(engine::Engine& engine, const crypto::PracticeKeys& keys,
+                                    const std::string& practice_id, const std::string& patient) {
+  auto row = engine.store().patients().Get(practice_id, patient);
+  if (!row.ok() && IsNotFound(row.status())) {
+    row = engine.store().patients().GetByExternalIndex(practice_id, keys.BlindIndex("external_id", patient));
+  }
+  return row;
+}
+
 }  // namespace
+
+StatusOr<PatientView> ShowMasked(engine::Engine& engine, const std::string& practice_id, const std::string& patient) {
+  RETURN_IF_ERROR(engine.store().practices().Get(practice_id).status());
+  ASSIGN_OR_RETURN(auto keys, engine.KeysFor(practice_id));
+  ASSIGN_OR_RETURN(auto row, FindRow(engine, *keys, practice_id, patient));
+  RETURN_IF_ERROR(engine.store()
+                      .audit()
+                      .Append(engine.Event("patient.view", practice_id, row.subject, {{"masked", true}}))
+                      .status());
+  return View(*keys, row, /*reveal=*/false);
+}
 
 StatusOr<PatientListPage> ListMasked(engine::Engine& engine, const std::string& practice_id, const std::string& after,
                                      int limit) {
@@ -70,11 +91,7 @@ StatusOr<PatientView> Reveal(engine::Engine& engine, const std::string& practice
   if (why.empty()) return InvalidArgumentError("a reason is required to reveal PHI (--reason)");
   if (why.size() > 200 || !IsValidUtf8(why)) return InvalidArgumentError("the reason must be short UTF-8 text");
   ASSIGN_OR_RETURN(auto keys, engine.KeysFor(practice_id));
-  auto row = engine.store().patients().Get(practice_id, patient);
-  if (!row.ok() && IsNotFound(row.status())) {
-    // Also accept the practice's own patient id.
-    row = engine.store().patients().GetByExternalIndex(practice_id, keys->BlindIndex("external_id", patient));
-  }
+  auto row = FindRow(engine, *keys, practice_id, patient);
   if (!row.ok()) return row.status();
   // Audit first: a reveal that cannot be audited does not happen.
   auto event = engine.Event("patient.reveal", practice_id, row->subject,

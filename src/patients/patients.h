@@ -100,6 +100,9 @@ struct PatientListPage {
 StatusOr<PatientListPage> ListMasked(engine::Engine& engine, const std::string& practice_id,
                                      const std::string& after, int limit);
 
+// One patient, masked. NotFound for an unknown patient. Audited as a view.
+StatusOr<PatientView> ShowMasked(engine::Engine& engine, const std::string& practice_id, const std::string& patient);
+
 // Decrypts one patient's PHI. Requires a non-empty reason free of PHI
 // (InvalidArgument otherwise); NotFound for an unknown patient (by Recall id or
 // the practice's own id). Audited with the reason.

@@ -1,0 +1,89 @@
+#include "cli/cli.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace recall::cli {
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kResourceExhausted: return 1;
+    case StatusCode::kUnavailable:
+    case StatusCode::kDataLoss:
+    case StatusCode::kInternal: return 3;
+  }
+  return 3;
+}
+
+StatusOr<engine::Engine*> Context::Engine() {
+  if (!engine_) {
+    ASSIGN_OR_RETURN(engine_, engine::Engine::Open({data_dir, "", actor_, nullptr, nullptr}));
+  }
+  return engine_.get();
+}
+
+void Context::Emit(const nlohmann::json& out) {
+  std::cout << (json ? out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                     : out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace))
+            << "\n";
+}
+
+void Context::Finish(const Status& status) {
+  if (status.ok()) return;
+  // One line; messages carry ids, field names and line numbers, never PHI.
+  std::string msg = status.message();
+  for (char& c : msg) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::cerr << "recall: error: " << msg << "\n";
+  exit_code_ = ExitCodeFor(status);
+}
+
+namespace {
+std::string DefaultActor() {
+  if (const char* a = std::getenv("RECALL_ACTOR"); a != nullptr && *a != '\0') return std::string("cli:") + a;
+  if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) return std::string("cli:") + pw->pw_name;
+  return "cli:uid" + std::to_string(::geteuid());
+}
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{"Recall: HIPAA-compliant patient outreach engine"};
+  app.require_subcommand(1);
+  Context ctx;
+  const char* env_data = std::getenv("RECALL_DATA");
+  ctx.data_dir = env_data != nullptr && *env_data != '\0' ? env_data : "./recall-data";
+  ctx.set_actor(DefaultActor());
+  app.add_option("--data", ctx.data_dir, "data directory (default $RECALL_DATA, else ./recall-data)");
+  app.add_flag("--json", ctx.json, "machine-readable JSON on stdout");
+
+  RegisterInitCommand(app, ctx);
+  RegisterPracticeCommands(app, ctx);
+  RegisterPatientCommands(app, ctx);
+  RegisterAuditCommands(app, ctx);
+  RegisterSynthCommands(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const std::exception& e) {
+    // Third-party code (CLI11, JSON) throws; it stops here.
+    std::cerr << "recall: internal error: " << e.what() << "\n";
+    return 3;
+  }
+  return ctx.exit_code();
+}
+
+}  // namespace recall::cli

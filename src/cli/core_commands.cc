@@ -1,0 +1,235 @@
+// init, practice, baa, import, patient, audit and synth commands.
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "patients/patients.h"
+#include "patients/synthetic.h"
+#include "practices/practices.h"
+
+namespace recall::cli {
+
+using nlohmann::json;
+
+void RegisterInitCommand(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("init", "create the data directory, master key and store");
+  cmd->callback(Command(ctx, [&ctx]() -> Status {
+    RETURN_IF_ERROR(engine::Engine::Init({ctx.data_dir, "", ctx.actor(), nullptr, nullptr}));
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    RETURN_IF_ERROR(engine->store().audit().Append(engine->Event("system.init")).status());
+    ctx.Emit({{"data_dir", ctx.data_dir}, {"initialized", true}});
+    return OkStatus();
+  }));
+}
+
+json PracticeJson(const store::PracticeRow& p) {
+  return {{"practice_id", p.practice_id}, {"name", p.name},         {"address", p.address},
+          {"phone", p.phone},             {"email_from", p.email_from}, {"timezone", p.timezone},
+          {"state", p.state},             {"created_at", p.created_at}};
+}
+
+void RegisterPracticeCommands(CLI::App& app, Context& ctx) {
+  auto* practice = app.add_subcommand("practice", "practices (tenants)");
+  practice->require_subcommand(1);
+
+  auto in = std::make_shared<practices::NewPractice>();
+  auto* add = practice->add_subcommand("add", "add a practice");
+  add->add_option("--name", in->name, "practice name as patients know it")->required();
+  add->add_option("--address", in->address, "postal address (CAN-SPAM)")->required();
+  add->add_option("--phone", in->phone, "practice phone")->required();
+  add->add_option("--email-from", in->email_from, "sender identity, e.g. 'Maple Dental <office@maple.example>'")
+      ->required();
+  add->add_option("--timezone", in->timezone, "IANA time zone, e.g. America/Chicago")->required();
+  add->add_option("--state", in->state, "US state")->required();
+  add->callback(Command(ctx, [&ctx, in]() -> Status {
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    ASSIGN_OR_RETURN(auto p, practices::CreatePractice(*engine, *in));
+    ctx.Emit({{"practice_id", p.practice_id}});
+    return OkStatus();
+  }));
+
+  auto* list = practice->add_subcommand("list", "list practices");
+  list->callback(Command(ctx, [&ctx]() -> Status {
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    ASSIGN_OR_RETURN(auto rows, practices::ListPractices(*engine));
+    json out = json::array();
+    for (const auto& p : rows) {
+      json j = PracticeJson(p);
+      ASSIGN_OR_RETURN(auto baa, engine->store().practices().LatestBaa(p.practice_id));
+      j["baa_recorded"] = baa.has_value();
+      out.push_back(j);
+    }
+    ctx.Emit({{"practices", out}});
+    return OkStatus();
+  }));
+
+  auto* baa = app.add_subcommand("baa", "Business Associate Agreements");
+  baa->require_subcommand(1);
+  auto b = std::make_shared<practices::NewBaa>();
+  auto* record = baa->add_subcommand("record", "record the practice's signed BAA");
+  record->add_option("--practice", b->practice_id, "practice id")->required();
+  record->add_option("--signed-by", b->signed_by, "who signed for the practice")->required();
+  record->add_option("--signed-on", b->signed_on, "YYYY-MM-DD")->required();
+  record->add_option("--document", b->document_path, "the signed document (its SHA-256 is recorded)")->required();
+  record->add_option("--breach-notice-hours", b->breach_notice_hours, "contractual breach notice (default 72)");
+  record->callback(Command(ctx, [&ctx, b]() -> Status {
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    ASSIGN_OR_RETURN(auto row, practices::RecordBaa(*engine, *b));
+    ctx.Emit({{"baa_id", row.baa_id},
+              {"practice_id", row.practice_id},
+              {"signed_on", row.signed_on},
+              {"document_sha256", row.document_sha256},
+              {"breach_notice_hours", row.breach_notice_hours}});
+    return OkStatus();
+  }));
+}
+
+json PatientJson(const patients::PatientView& v, bool revealed) {
+  json j = {{"patient_id", v.patient_id}, {"first_name", v.first_name}, {"last_name", v.last_name},
+            {"email", v.email},           {"phone", v.phone},           {"phone_line_type", v.phone_line_type},
+            {"language", v.language},     {"last_visit", v.last_visit}, {"status", v.status},
+            {"provider_name", v.provider_name}, {"state", v.state}};
+  if (revealed) {
+    j["external_id"] = v.external_id;
+    j["postal_code"] = v.postal_code;
+  }
+  return j;
+}
+
+void RegisterPatientCommands(CLI::App& app, Context& ctx) {
+  auto* import = app.add_subcommand("import", "import patient contacts");
+  import->require_subcommand(1);
+  struct ImportArgs {
+    std::string practice, file;
+    std::vector<std::string> maps;
+  };
+  auto a = std::make_shared<ImportArgs>();
+  auto* csv = import->add_subcommand("csv", "import a CSV export (RFC 4180); clinical columns are dropped");
+  csv->add_option("--practice", a->practice, "practice id")->required();
+  csv->add_option("--map", a->maps, "HEADER=field (or HEADER=drop); repeatable");
+  csv->add_option("file", a->file, "CSV file ('-' for stdin)")->required();
+  csv->callback(Command(ctx, [&ctx, a]() -> Status {
+    patients::ImportOptions options;
+    for (const auto& m : a->maps) {
+      const size_t eq = m.rfind('=');
+      if (eq == std::string::npos || eq == 0) return InvalidArgumentError("--map takes HEADER=field");
+      options.header_map[m.substr(0, eq)] = m.substr(eq + 1);
+    }
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    uint64_t total = 0;
+    if (a->file != "-") {
+      file.open(a->file, std::ios::binary);
+      if (!file) return InvalidArgumentError("cannot open the CSV file");
+      file.seekg(0, std::ios::end);
+      total = static_cast<uint64_t>(file.tellg());
+      file.seekg(0);
+      in = &file;
+    }
+    if (::isatty(STDERR_FILENO)) {
+      options.progress = [total](uint64_t bytes, int64_t rows) {
+        if (total > 0) {
+          std::fprintf(stderr, "\rimporting: %lld rows, %3d%%", static_cast<long long>(rows),
+                       static_cast<int>(100.0 * static_cast<double>(bytes) / static_cast<double>(total)));
+        } else {
+          std::fprintf(stderr, "\rimporting: %lld rows", static_cast<long long>(rows));
+        }
+      };
+    }
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    auto report = patients::ImportCsv(*engine, a->practice, *in, options);
+    if (options.progress) std::fprintf(stderr, "\n");
+    if (!report.ok()) return report.status();
+    json rejected = json::array();
+    for (const auto& r : report->rejected) rejected.push_back({{"line", r.line}, {"reason", r.reason}});
+    ctx.Emit({{"imported", report->imported},
+              {"updated", report->updated},
+              {"rejected", rejected},
+              {"rejected_total", report->rejected_total},
+              {"dropped_columns", report->dropped_columns}});
+    return OkStatus();
+  }));
+
+  auto* patient = app.add_subcommand("patient", "patient contacts (masked unless revealed)");
+  patient->require_subcommand(1);
+  struct ListArgs {
+    std::string practice, after;
+    int limit = 100;
+  };
+  auto l = std::make_shared<ListArgs>();
+  auto* list = patient->add_subcommand("list", "list patients, PHI masked");
+  list->add_option("--practice", l->practice, "practice id")->required();
+  list->add_option("--after", l->after, "cursor from the previous page");
+  list->add_option("--limit", l->limit, "page size (default 100, at most 10000)");
+  list->callback(Command(ctx, [&ctx, l]() -> Status {
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    ASSIGN_OR_RETURN(auto page, patients::ListMasked(*engine, l->practice, l->after, l->limit));
+    json out = json::array();
+    for (const auto& v : page.patients) out.push_back(PatientJson(v, false));
+    ctx.Emit({{"patients", out}, {"next", page.next.empty() ? json(nullptr) : json(page.next)}});
+    return OkStatus();
+  }));
+
+  struct ShowArgs {
+    std::string practice, patient, reason;
+    bool reveal = false;
+  };
+  auto s = std::make_shared<ShowArgs>();
+  auto* show = patient->add_subcommand("show", "show one patient; --reveal with --reason decrypts (audited)");
+  show->add_option("--practice", s->practice, "practice id")->required();
+  show->add_option("--patient", s->patient, "Recall patient id or the practice's own id")->required();
+  show->add_flag("--reveal", s->reveal, "show PHI unmasked (audited)");
+  show->add_option("--reason", s->reason, "why PHI is revealed (required with --reveal; no PHI in it)");
+  show->callback(Command(ctx, [&ctx, s]() -> Status {
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    if (s->reveal) {
+      ASSIGN_OR_RETURN(auto v, patients::Reveal(*engine, s->practice, s->patient, s->reason));
+      ctx.Emit(PatientJson(v, true));
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(auto v, patients::ShowMasked(*engine, s->practice, s->patient));
+    ctx.Emit(PatientJson(v, false));
+    return OkStatus();
+  }));
+}
+
+void RegisterAuditCommands(CLI::App& app, Context& ctx) {
+  auto* audit = app.add_subcommand("audit", "the tamper-evident audit log");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand("verify", "recompute the hash chain; name the first bad record");
+  verify->callback([&ctx] {
+    auto engine = ctx.Engine();
+    if (!engine.ok()) return ctx.Finish(engine.status());
+    audit::ChainVerifier v;
+    Status s = (*engine)->store().audit().Scan(1, [&](const audit::AuditRecord& r) { return v.Feed(r); });
+    if (!s.ok()) return ctx.Finish(s);
+    json out = {{"ok", v.ok()},
+                {"records", v.records()},
+                {"first_bad_seq", v.first_bad_seq() ? json(*v.first_bad_seq()) : json(nullptr)}};
+    if (!v.ok()) out["reason"] = v.reason();
+    else out["head_hash"] = v.head_hash();
+    ctx.Emit(out);
+    if (!v.ok()) {
+      std::cerr << "recall: error: audit chain broken at record " << *v.first_bad_seq() << ": " << v.reason() << "\n";
+      ctx.FinishWithExit(1);
+    }
+  });
+}
+
+void RegisterSynthCommands(CLI::App& app, Context& ctx) {
+  auto* synth = app.add_subcommand("synth", "synthetic data for demos and tests (never real)");
+  synth->require_subcommand(1);
+  auto o = std::make_shared<patients::SyntheticOptions>();
+  auto* p = synth->add_subcommand("patients", "write a synthetic EHR-style CSV export to stdout");
+  p->add_option("--rows", o->rows, "rows (default 1000)");
+  p->add_option("--seed", o->seed, "seed (default 1)");
+  p->callback(Command(ctx, [o]() -> Status {
+    patients::WriteSyntheticCsv(std::cout, *o);
+    std::cout.flush();
+    return std::cout ? OkStatus() : InternalError("cannot write to stdout");
+  }));
+}
+
+}  // namespace recall::cli
