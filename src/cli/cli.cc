@@ -72,6 +72,8 @@ int Run(int argc, char** argv) {
   RegisterPatientCommands(app, ctx);
   RegisterAuditCommands(app, ctx);
   RegisterSynthCommands(app, ctx);
+  RegisterConsentCommands(app, ctx);
+  RegisterCampaignCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

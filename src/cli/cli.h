@@ -58,6 +58,8 @@ void RegisterPracticeCommands(CLI::App& app, Context& ctx);
 void RegisterPatientCommands(CLI::App& app, Context& ctx);
 void RegisterAuditCommands(CLI::App& app, Context& ctx);
 void RegisterSynthCommands(CLI::App& app, Context& ctx);
+void RegisterConsentCommands(CLI::App& app, Context& ctx);   // consent_commands.cc: consent, classify, inbound
+void RegisterCampaignCommands(CLI::App& app, Context& ctx);  // campaign_commands.cc: lint, template, campaign
 
 // Entry point for apps/main.cc.
 int Run(int argc, char** argv);

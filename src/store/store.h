@@ -25,6 +25,8 @@
 #include "audit/audit.h"
 #include "common/status.h"
 #include "crypto/keyring.h"
+#include "store/campaign_store.h"
+#include "store/consent_store.h"
 #include "store/records.h"
 
 namespace recall::store {
@@ -87,6 +89,8 @@ class Store {
   virtual PracticeStore& practices() = 0;
   virtual PatientStore& patients() = 0;
   virtual AuditStore& audit() = 0;
+  virtual ConsentStore& consent() = 0;      // store/consent_store.h
+  virtual CampaignStore& campaigns() = 0;   // store/campaign_store.h
 };
 
 struct StoreOptions {

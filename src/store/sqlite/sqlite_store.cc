@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/internal.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
 
@@ -57,26 +58,6 @@ audit::AuditRecord ReadAudit(const Stmt& s) {
   r.prev_hash = s.Text(7);
   r.hash = s.Text(8);
   return r;
-}
-
-// Appends one audit record inside the caller's open transaction.
-StatusOr<audit::AuditRecord> AppendAuditLocked(Db* db, const audit::AuditEvent& event) {
-  RETURN_IF_ERROR(audit::CheckEvent(event));
-  ASSIGN_OR_RETURN(Stmt last, db->Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"));
-  int64_t seq = 1;
-  std::string prev = audit::kGenesisHash;
-  ASSIGN_OR_RETURN(bool has, last.Step());
-  if (has) {
-    seq = last.Int(0) + 1;
-    prev = last.Text(1);
-  }
-  audit::AuditRecord rec = audit::SealRecord(event, seq, prev);
-  ASSIGN_OR_RETURN(Stmt ins, db->Prepare("INSERT INTO audit_log (seq, time, actor, action, practice_id, subject, "
-                                         "details, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?)"));
-  ins.Bind(1, rec.seq).Bind(2, rec.time).Bind(3, rec.actor).Bind(4, rec.action).Bind(5, rec.practice_id);
-  ins.Bind(6, rec.subject).Bind(7, rec.details_json).Bind(8, rec.prev_hash).Bind(9, rec.hash);
-  RETURN_IF_ERROR(ins.Run());
-  return rec;
 }
 
 class SqliteStore;
@@ -365,7 +346,12 @@ class SqliteAuditStore final : public AuditStore {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<Db> db)
-      : db_(std::move(db)), practices_(db_.get(), &mu_), patients_(db_.get(), &mu_), audit_(db_.get(), &mu_) {}
+      : db_(std::move(db)),
+        practices_(db_.get(), &mu_),
+        patients_(db_.get(), &mu_),
+        audit_(db_.get(), &mu_),
+        consent_(NewSqliteConsentStore(db_.get(), &mu_)),
+        campaigns_(NewSqliteCampaignStore(db_.get(), &mu_)) {}
 
   Status Init() {
     RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL"));
@@ -379,6 +365,8 @@ class SqliteStore final : public Store {
   PracticeStore& practices() override { return practices_; }
   PatientStore& patients() override { return patients_; }
   AuditStore& audit() override { return audit_; }
+  ConsentStore& consent() override { return *consent_; }
+  CampaignStore& campaigns() override { return *campaigns_; }
 
  private:
   Status Migrate() {
@@ -406,6 +394,8 @@ class SqliteStore final : public Store {
   SqlitePracticeStore practices_;
   SqlitePatientStore patients_;
   SqliteAuditStore audit_;
+  std::unique_ptr<ConsentStore> consent_;
+  std::unique_ptr<CampaignStore> campaigns_;
 };
 
 }  // namespace
