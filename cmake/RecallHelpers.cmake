@@ -15,12 +15,15 @@ function(recall_cc_library)
 endfunction()
 
 function(recall_cc_test)
-  cmake_parse_arguments(R "" "NAME" "SRCS;DEPS;ENV" ${ARGN})
-  add_executable(${R_NAME} ${R_SRCS})
+  cmake_parse_arguments(R "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${R_NAME} ${R_SRCS} ${CMAKE_SOURCE_DIR}/cmake/testing_env.cc)
   target_link_libraries(${R_NAME} PRIVATE ${R_DEPS} GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${R_NAME}
-    DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "RECALL_SOURCE_DIR=${CMAKE_SOURCE_DIR};RECALL_BINARY=${CMAKE_BINARY_DIR}/recall;${R_ENV}")
+  target_compile_definitions(${R_NAME} PRIVATE
+    RECALL_SOURCE_DIR_DEFAULT="${CMAKE_SOURCE_DIR}"
+    RECALL_BINARY_DEFAULT="${CMAKE_BINARY_DIR}/recall")
+  # End-to-end tests run the binary: build it first.
+  add_dependencies(${R_NAME} recall)
+  gtest_discover_tests(${R_NAME} DISCOVERY_TIMEOUT 60)
 endfunction()
 
 function(recall_cc_fuzz)

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/cli.h"
+#include "consent/consent.h"
 #include "patients/patients.h"
 #include "patients/synthetic.h"
 #include "practices/practices.h"
@@ -139,16 +140,25 @@ void RegisterPatientCommands(CLI::App& app, Context& ctx) {
       };
     }
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
-    auto report = patients::ImportCsv(*engine, a->practice, *in, options);
+    std::vector<patients::ImportedConsent> consents;
+    auto report = patients::ImportCsv(*engine, a->practice, *in, options, &consents);
     if (options.progress) std::fprintf(stderr, "\n");
     if (!report.ok()) return report.status();
+    // The sms_consent / email_consent columns become practice_import records
+    // (after the patients commit: consent records name stored patients).
+    ASSIGN_OR_RETURN(auto consent, consent::ConsentVault(*engine).ApplyImported(a->practice, consents));
     json rejected = json::array();
     for (const auto& r : report->rejected) rejected.push_back({{"line", r.line}, {"reason", r.reason}});
     ctx.Emit({{"imported", report->imported},
               {"updated", report->updated},
               {"rejected", rejected},
               {"rejected_total", report->rejected_total},
-              {"dropped_columns", report->dropped_columns}});
+              {"dropped_columns", report->dropped_columns},
+              {"consent", {{"granted", consent.granted},
+                           {"revoked", consent.revoked},
+                           {"unchanged", consent.unchanged},
+                           {"skipped_revoked", consent.skipped_revoked},
+                           {"skipped_no_contact", consent.skipped_no_contact}}}});
     return OkStatus();
   }));
 

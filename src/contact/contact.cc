@@ -5,6 +5,9 @@
 #include <phonenumbers/phonenumberutil.h>
 
 #include <array>
+#include <optional>
+#include <shared_mutex>
+#include <unordered_map>
 #include <cctype>
 #include <exception>
 
@@ -24,18 +27,92 @@ std::string_view LineTypeName(LineType t) {
   return "unknown";
 }
 
+namespace {
+
+// NANP numbers written with digits and punctuation only: their ten digits, or "".
+std::string NanpDigits(std::string_view t) {
+  std::string digits;
+  for (char c : t) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+    else if (c != ' ' && c != '(' && c != ')' && c != '-' && c != '.' && c != '+') return "";
+  }
+  if (digits.size() == 11 && digits[0] == '1') digits.erase(0, 1);
+  if (digits.size() != 10) return "";
+  if (t.find('+') != std::string_view::npos && !(TrimAscii(t)[0] == '+' && TrimAscii(t).substr(1, 1) == "1")) return "";
+  return digits;
+}
+
+// libphonenumber's NANP metadata decides validity from the area code and the
+// exchange (NPA-NXX): the subscriber digits are free. So the verdict for one
+// NPA-NXX holds for every number in it, and an import, whose numbers cluster in
+// a few local exchanges, asks libphonenumber once per exchange instead of once
+// per row (its regex matching dominated import time).
+class NanpExchangeCache {
+ public:
+  std::optional<bool> Get(uint32_t npa_nxx) {
+    std::shared_lock lock(mu_);
+    auto it = valid_.find(npa_nxx);
+    if (it == valid_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Put(uint32_t npa_nxx, bool valid) {
+    std::unique_lock lock(mu_);
+    if (valid_.size() < 1'000'000) valid_.emplace(npa_nxx, valid);  // 800,000 NANP exchanges at most
+  }
+
+ private:
+  std::shared_mutex mu_;
+  std::unordered_map<uint32_t, bool> valid_;  // GUARDED_BY(mu_)
+};
+
+NanpExchangeCache& ExchangeCache() {
+  static NanpExchangeCache cache;
+  return cache;
+}
+
+}  // namespace
+
 StatusOr<Phone> ParsePhone(std::string_view text, std::string_view default_region) {
   std::string_view t = TrimAscii(text);
   if (t.empty()) return InvalidArgumentError("phone is empty");
   if (t.size() > 64) return InvalidArgumentError("phone is too long");
+  const bool nanp_region = default_region == "US" || default_region == "CA";
+  const std::string digits = nanp_region ? NanpDigits(t) : std::string();
+  uint32_t npa_nxx = 0;
+  if (!digits.empty()) {
+    npa_nxx = static_cast<uint32_t>(std::stoul(digits.substr(0, 6)));
+    if (auto valid = ExchangeCache().Get(npa_nxx); valid.has_value()) {
+      if (!*valid) return InvalidArgumentError("phone is not a valid number");
+      return Phone{"+1" + digits, LineType::kUnknown};
+    }
+  }
   const PhoneNumberUtil* util = PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   if (util->Parse(std::string(t), std::string(default_region), &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
     return InvalidArgumentError("phone cannot be parsed");
   }
-  if (!util->IsValidNumber(number)) return InvalidArgumentError("phone is not a valid number");
+  if (!digits.empty()) {
+    // The exchange's verdict, learned once (see NanpExchangeCache).
+    const bool valid = number.country_code() == 1 && util->IsValidNumber(number);
+    ExchangeCache().Put(npa_nxx, valid);
+    if (!valid) return InvalidArgumentError("phone is not a valid number");
+    Phone out;
+    util->Format(number, PhoneNumberUtil::E164, &out.e164);
+    return out;
+  }
   Phone out;
-  util->Format(number, PhoneNumberUtil::E164, &out.e164);
+  // Fast path: most numbers belong to the default region, and checking one
+  // region is far cheaper than IsValidNumber's search over every region that
+  // shares the country code (NANP has 25).
+  if (util->IsValidNumberForRegion(number, std::string(default_region))) {
+    util->Format(number, PhoneNumberUtil::E164, &out.e164);
+    // NANP numbers are FIXED_LINE_OR_MOBILE by pattern: nothing more to learn.
+    if (number.country_code() == 1) return out;
+  } else if (util->IsValidNumber(number)) {
+    util->Format(number, PhoneNumberUtil::E164, &out.e164);
+  } else {
+    return InvalidArgumentError("phone is not a valid number");
+  }
   switch (util->GetNumberType(number)) {
     case PhoneNumberUtil::MOBILE: out.line_type = LineType::kMobile; break;
     case PhoneNumberUtil::FIXED_LINE: out.line_type = LineType::kLandline; break;

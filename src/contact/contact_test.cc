@@ -71,3 +71,25 @@ TEST(PostalTest, Zip) {
 
 }  // namespace
 }  // namespace recall::contact
+
+namespace recall::contact {
+namespace {
+
+// The exchange cache must give the same verdicts as libphonenumber itself.
+TEST(PhoneTest, ExchangeCacheAgreesWithLibphonenumber) {
+  const char* numbers[] = {"(217) 555-0143", "(217) 555-9999", "(999) 555-0143", "(217) 155-0143", "(800) 555-0100",
+                           "(416) 555-0143", "+1 (416) 555-0101", "(217) 555-0143", "(999) 555-0100"};
+  for (int pass = 0; pass < 2; ++pass) {  // second pass answers from the cache
+    for (const char* n : numbers) {
+      auto p = ParsePhone(n);
+      const std::string num(n);
+      const bool expect_valid = num.find("(999)") == std::string::npos && num.find(") 155") == std::string::npos;
+      EXPECT_EQ(p.ok(), expect_valid) << n << " pass " << pass;
+    }
+  }
+  EXPECT_EQ(ParsePhone("+1 (416) 555-0101")->e164, "+14165550101");
+  EXPECT_FALSE(ParsePhone("+44 217 555 0143").ok() && ParsePhone("+44 217 555 0143")->e164.rfind("+1", 0) == 0);
+}
+
+}  // namespace
+}  // namespace recall::contact

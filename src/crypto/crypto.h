@@ -9,6 +9,8 @@
 #include "common/random.h"
 #include "common/status.h"
 
+struct evp_mac_ctx_st;  // OpenSSL EVP_MAC_CTX
+
 namespace recall::crypto {
 
 inline constexpr size_t kKeySize = 32;     // AES-256 / HMAC-SHA256 keys
@@ -19,6 +21,20 @@ inline constexpr size_t kDigestSize = 32;  // SHA-256
 // Raw 32-byte digests.
 std::string Sha256(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
+// An HMAC-SHA256 key prepared once (OpenSSL MAC context); Mac() is const and
+// safe to call from several threads (each call works on a duplicate context).
+class HmacKey {
+ public:
+  explicit HmacKey(std::string_view key);
+  ~HmacKey();
+  HmacKey(const HmacKey&) = delete;
+  HmacKey& operator=(const HmacKey&) = delete;
+  std::string Mac(std::string_view data) const;  // raw 32 bytes
+
+ private:
+  ::evp_mac_ctx_st* ctx_ = nullptr;
+};
+
 // Constant-time comparison.
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

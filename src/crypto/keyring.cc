@@ -141,6 +141,9 @@ StatusOr<std::shared_ptr<const PracticeKeys>> PracticeKeys::Derive(std::string_v
   ASSIGN_OR_RETURN(keys->index_key_, derive("recall blind index v1"));
   ASSIGN_OR_RETURN(keys->pseudonym_key_, derive("recall audit pseudonym v1"));
   ASSIGN_OR_RETURN(keys->token_key_, derive("recall signed token v1"));
+  keys->index_mac_ = std::make_unique<HmacKey>(keys->index_key_->bytes());
+  keys->pseudonym_mac_ = std::make_unique<HmacKey>(keys->pseudonym_key_->bytes());
+  keys->token_mac_ = std::make_unique<HmacKey>(keys->token_key_->bytes());
   return std::shared_ptr<const PracticeKeys>(std::move(keys));
 }
 
@@ -157,15 +160,15 @@ std::string PracticeKeys::BlindIndex(std::string_view kind, std::string_view nor
   std::string msg(kind);
   msg += '\0';
   msg += normalized;
-  return HexEncode(HmacSha256(index_key_->bytes(), msg).substr(0, 16));
+  return HexEncode(index_mac_->Mac(msg).substr(0, 16));
 }
 
 std::string PracticeKeys::Pseudonym(std::string_view practice_patient_id) const {
-  return "sub_" + HexEncode(HmacSha256(pseudonym_key_->bytes(), practice_patient_id).substr(0, 16));
+  return "sub_" + HexEncode(pseudonym_mac_->Mac(practice_patient_id).substr(0, 16));
 }
 
 std::string PracticeKeys::SignToken(std::string_view message) const {
-  return HmacSha256(token_key_->bytes(), message);
+  return token_mac_->Mac(message);
 }
 
 }  // namespace recall::crypto

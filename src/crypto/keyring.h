@@ -22,6 +22,7 @@
 
 #include "common/random.h"
 #include "common/status.h"
+#include "crypto/crypto.h"
 
 namespace recall::crypto {
 
@@ -91,6 +92,8 @@ class PracticeKeys {
  private:
   std::string practice_id_;
   std::unique_ptr<KeyMaterial> field_key_, index_key_, pseudonym_key_, token_key_;
+  // Prepared MAC contexts for the hot paths (import, inbound lookups).
+  std::unique_ptr<HmacKey> index_mac_, pseudonym_mac_, token_mac_;
 };
 
 }  // namespace recall::crypto

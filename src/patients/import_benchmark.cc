@@ -33,8 +33,11 @@ void BM_Import(benchmark::State& state) {
     std::ifstream in(csv, std::ios::binary);
     state.ResumeTiming();
     auto report = ImportCsv(**engine, p->practice_id, in, {});
-    if (!report.ok()) state.SkipWithError(report.status().ToString().c_str());
     state.PauseTiming();
+    if (!report.ok() || report->imported != rows) {
+      state.SkipWithError(report.ok() ? "not every row was imported" : report.status().ToString().c_str());
+      break;
+    }
     engine.reset();
     state.ResumeTiming();
   }

@@ -1,6 +1,12 @@
 // CSV import: header mapping, per-row validation, field encryption, one
 // transaction. See docs/import.md for aliases and rules.
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <array>
 #include <optional>
 #include <unordered_map>
@@ -99,6 +105,18 @@ StatusOr<std::string> CleanName(std::string_view text, const char* what) {
   return std::string(t);
 }
 
+// "pat_" + 12 hex digits of the epoch millisecond + 16 random hex digits: opaque
+// like every id, but time-ordered so that a large import appends to the end of
+// the patients index instead of touching a random page per row.
+StatusOr<std::string> NewPatientId(TimePoint now, Random& random) {
+  const auto ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count());
+  ASSIGN_OR_RETURN(std::string rnd, random.Bytes(8));
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%012llx", static_cast<unsigned long long>(ms & 0xffffffffffffULL));
+  return "pat_" + std::string(buf) + HexEncode(rnd);
+}
+
 struct Mapping {
   std::vector<std::optional<Field>> by_column;
   std::vector<std::string> dropped;
@@ -151,80 +169,65 @@ struct RowValues {
 
 }  // namespace
 
-StatusOr<ImportReport> ImportCsv(engine::Engine& engine, const std::string& practice_id, std::istream& in,
-                                 const ImportOptions& options, std::vector<ImportedConsent>* consent_sink) {
-  RETURN_IF_ERROR(practices::RequireBaa(engine, practice_id));
-  ASSIGN_OR_RETURN(auto practice, engine.store().practices().Get(practice_id));
-  ASSIGN_OR_RETURN(auto keys, engine.KeysFor(practice_id));
+// Everything a worker needs to turn a record into a row; read-only while the
+// import runs, so workers share it without locks.
+struct RowContext {
+  std::string practice_id;
+  std::shared_ptr<const crypto::PracticeKeys> keys;
+  const Mapping* mapping;
+  std::string now;  // RFC 3339
+  TimePoint now_tp;
+  Random* random;
+  bool want_consents;
+};
 
-  CsvReader reader(in);
-  std::vector<std::string> fields;
+// One record's outcome: a prepared (encrypted) row, or a rejection.
+struct Prepared {
   int64_t line = 0;
-  ASSIGN_OR_RETURN(bool has_header, reader.Next(fields, line));
-  if (!has_header) return InvalidArgumentError("the file is empty (no header row)");
-  ASSIGN_OR_RETURN(Mapping mapping, MapHeader(fields, options));
-
-  ImportReport report;
-  report.dropped_columns = mapping.dropped;
-  int64_t rejected_total = 0;
-  auto reject = [&](int64_t at, std::string reason) {
-    ++rejected_total;
-    if (report.rejected.size() < kMaxRejectedListed) report.rejected.push_back({at, std::move(reason)});
-  };
-
-  // Hash the file as it streams, for the audit record.
-  ASSIGN_OR_RETURN(auto import, engine.store().patients().BeginImport(practice_id));
-  std::unordered_map<std::string, int64_t> first_line_of;  // external_index -> line
-  const std::string now = FormatRfc3339Millis(engine.clock().Now());
-  Random& random = engine.random();
-  const std::string region = "US";
+  std::optional<store::PatientRow> row;
+  std::string reject;
   std::vector<ImportedConsent> consents;
-  uint64_t last_progress = 0;
-  int64_t rows = 0;
+};
 
-  for (;;) {
-    ASSIGN_OR_RETURN(bool more, reader.Next(fields, line));
-    if (!more) break;
-    ++rows;
-    if (options.progress && reader.bytes_read() - last_progress >= 64 * 1024) {
-      last_progress = reader.bytes_read();
-      options.progress(last_progress, rows);
-    }
-    if (fields.size() == 1 && TrimAscii(fields[0]).empty()) continue;  // blank line
-    if (fields.size() != mapping.by_column.size()) {
-      reject(line, "has " + std::to_string(fields.size()) + " fields; the header has " +
-                       std::to_string(mapping.by_column.size()));
-      continue;
-    }
-    RowValues row;
+Prepared Rejected(int64_t line, std::string reason) {
+  Prepared p;
+  p.line = line;
+  p.reject = std::move(reason);
+  return p;
+}
+
+// Validates, normalises and encrypts one record. Pure but for randomness;
+// thread-safe. A non-OK status (crypto failure) aborts the whole import.
+StatusOr<Prepared> PrepareRow(const RowContext& c, const std::vector<std::string>& fields, int64_t line) {
+  Random& random = *c.random;
+  if (fields.size() != c.mapping->by_column.size()) {
+    return Rejected(line, "has " + std::to_string(fields.size()) + " fields; the header has " +
+                              std::to_string(c.mapping->by_column.size()));
+  }
+  RowValues row;
     bool utf8_ok = true;
     for (size_t col = 0; col < fields.size(); ++col) {
-      if (!mapping.by_column[col]) continue;  // dropped at the door: never read further
+      if (!c.mapping->by_column[col]) continue;  // dropped at the door: never read further
       if (!IsValidUtf8(fields[col])) utf8_ok = false;
-      row.v[static_cast<size_t>(*mapping.by_column[col])] = fields[col];
+      row.v[static_cast<size_t>(*c.mapping->by_column[col])] = fields[col];
     }
     if (!utf8_ok) {
-      reject(line, "contains invalid UTF-8");
-      continue;
+      return Rejected(line, "contains invalid UTF-8");
     }
     const std::string ext_id(TrimAscii(row.get(Field::kExternalId)));
     if (ext_id.empty()) {
-      reject(line, "missing patient id");
-      continue;
+      return Rejected(line, "missing patient id");
     }
     if (ext_id.size() > 64) {
-      reject(line, "patient id is too long");
-      continue;
+      return Rejected(line, "patient id is too long");
     }
     auto first = CleanName(row.get(Field::kFirstName), "first name");
     auto last = CleanName(row.get(Field::kLastName), "last name");
     if (!first.ok() || !last.ok()) {
-      reject(line, (!first.ok() ? first.status() : last.status()).message());
-      continue;
+      return Rejected(line, (!first.ok() ? first.status() : last.status()).message());
     }
     if (first->empty()) {
-      reject(line, "missing first name");
-      continue;
+      return Rejected(line, "missing first name");
     }
     // Phone: cell first, then a plain phone column, then home.
     std::string phone_e164, line_type = "unknown";
@@ -232,7 +235,7 @@ StatusOr<ImportReport> ImportCsv(engine::Engine& engine, const std::string& prac
     for (Field f : {Field::kMobilePhone, Field::kPhone, Field::kHomePhone}) {
       std::string_view text = TrimAscii(row.get(f));
       if (text.empty()) continue;
-      auto phone = contact::ParsePhone(text, region);
+      auto phone = contact::ParsePhone(text, "US");
       if (!phone.ok()) {
         phone_error = true;
         break;
@@ -244,56 +247,47 @@ StatusOr<ImportReport> ImportCsv(engine::Engine& engine, const std::string& prac
       break;
     }
     if (phone_error) {
-      reject(line, "invalid phone number");
-      continue;
+      return Rejected(line, "invalid phone number");
     }
     std::string email;
     if (std::string_view text = TrimAscii(row.get(Field::kEmail)); !text.empty()) {
       auto e = contact::NormalizeEmail(text);
       if (!e.ok()) {
-        reject(line, "invalid email address");
-        continue;
+        return Rejected(line, "invalid email address");
       }
       email = *e;
     }
     if (phone_e164.empty() && email.empty()) {
-      reject(line, "no phone or email to contact");
-      continue;
+      return Rejected(line, "no phone or email to contact");
     }
     auto language = NormalizeLanguage(row.get(Field::kLanguage));
     if (!language.ok()) {
-      reject(line, language.status().message());
-      continue;
+      return Rejected(line, language.status().message());
     }
     std::string last_visit;
     if (std::string_view text = TrimAscii(row.get(Field::kLastVisit)); !text.empty()) {
       auto d = contact::ParseUsDate(text);
       if (!d.ok()) {
-        reject(line, "invalid last visit date");
-        continue;
+        return Rejected(line, "invalid last visit date");
       }
-      if (*d > now.substr(0, 10)) {
-        reject(line, "last visit date is in the future");
-        continue;
+      if (*d > c.now.substr(0, 10)) {
+        return Rejected(line, "last visit date is in the future");
       }
       last_visit = *d;
     }
     auto status = NormalizeStatus(row.get(Field::kStatus));
     if (!status.ok()) {
-      reject(line, status.status().message());
-      continue;
+      return Rejected(line, status.status().message());
     }
     auto provider = CleanName(row.get(Field::kProvider), "provider name");
     if (!provider.ok()) {
-      reject(line, provider.status().message());
-      continue;
+      return Rejected(line, provider.status().message());
     }
     std::string postal;
     if (std::string_view text = TrimAscii(row.get(Field::kPostalCode)); !text.empty()) {
       auto z = contact::NormalizeUsPostalCode(text);
       if (!z.ok()) {
-        reject(line, "invalid postal code");
-        continue;
+        return Rejected(line, "invalid postal code");
       }
       postal = *z;
     }
@@ -301,25 +295,20 @@ StatusOr<ImportReport> ImportCsv(engine::Engine& engine, const std::string& prac
     if (std::string_view text = TrimAscii(row.get(Field::kState)); !text.empty()) {
       auto s = contact::NormalizeUsState(text);
       if (!s.ok()) {
-        reject(line, "invalid state");
-        continue;
+        return Rejected(line, "invalid state");
       }
       state = *s;
     }
 
     store::PatientRow r;
-    r.practice_id = practice_id;
-    r.external_index = keys->BlindIndex("external_id", ext_id);
-    if (auto [it, inserted] = first_line_of.emplace(r.external_index, line); !inserted) {
-      reject(line, "duplicate patient id (first seen on line " + std::to_string(it->second) + ")");
-      continue;
-    }
-    ASSIGN_OR_RETURN(r.patient_id, random.NewId("pat"));
-    r.subject = keys->Pseudonym(ext_id);
-    const std::string ctx_suffix = "|" + practice_id + "|" + r.external_index;
+    r.practice_id = c.practice_id;
+    r.external_index = c.keys->BlindIndex("external_id", ext_id);
+    ASSIGN_OR_RETURN(r.patient_id, NewPatientId(c.now_tp, random));
+    r.subject = c.keys->Pseudonym(ext_id);
+    const std::string ctx_suffix = "|" + c.practice_id + "|" + r.external_index;
     auto seal = [&](std::string_view value, const char* field) -> StatusOr<std::string> {
       if (value.empty()) return std::string();
-      return keys->EncryptField(value, std::string("patient.") + field + ctx_suffix, random);
+      return c.keys->EncryptField(value, std::string("patient.") + field + ctx_suffix, random);
     };
     ASSIGN_OR_RETURN(r.external_id_enc, seal(ext_id, "external_id"));
     ASSIGN_OR_RETURN(r.first_name_enc, seal(*first, "first_name"));
@@ -327,38 +316,209 @@ StatusOr<ImportReport> ImportCsv(engine::Engine& engine, const std::string& prac
     ASSIGN_OR_RETURN(r.email_enc, seal(email, "email"));
     ASSIGN_OR_RETURN(r.phone_enc, seal(phone_e164, "phone"));
     ASSIGN_OR_RETURN(r.postal_code_enc, seal(postal, "postal_code"));
-    if (!email.empty()) r.email_index = keys->BlindIndex("email", email);
-    if (!phone_e164.empty()) r.phone_index = keys->BlindIndex("phone", phone_e164);
+    if (!email.empty()) r.email_index = c.keys->BlindIndex("email", email);
+    if (!phone_e164.empty()) r.phone_index = c.keys->BlindIndex("phone", phone_e164);
     r.phone_line_type = phone_e164.empty() ? "unknown" : line_type;
     r.language = *language;
     r.last_visit = last_visit;
     r.status = *status;
     r.provider_name = *provider;
     r.state = state;
-    r.updated_at = now;
-    ASSIGN_OR_RETURN(store::UpsertOutcome outcome, import->Upsert(r));
-    if (outcome == store::UpsertOutcome::kInserted) ++report.imported;
-    else ++report.updated;
-
-    if (consent_sink != nullptr) {
-      for (auto [f, channel] : {std::pair{Field::kSmsConsent, "sms"}, std::pair{Field::kEmailConsent, "email"}}) {
-        if (auto flag = ParseConsentFlag(row.get(f)); flag.has_value()) {
-          // The id is resolved after commit (an update keeps the stored id).
-          consents.push_back({r.external_index, channel, *flag});
-        }
+    r.updated_at = c.now;
+  Prepared out;
+  out.line = line;
+  if (c.want_consents) {
+    for (auto [f, channel] : {std::pair{Field::kSmsConsent, "sms"}, std::pair{Field::kEmailConsent, "email"}}) {
+      if (auto flag = ParseConsentFlag(row.get(f)); flag.has_value()) {
+        out.consents.push_back({r.external_index, channel, *flag});
       }
     }
   }
+  out.row = std::move(r);
+  return out;
+}
+
+// Reads records on the calling thread in batches, prepares them on worker
+// threads, and hands the results back to the calling thread in file order.
+// Memory stays bounded: at most kMaxInFlight batches exist at once.
+Status RunPipeline(const RowContext& ctx,
+                   const std::function<StatusOr<bool>(std::vector<std::string>&, int64_t&)>& next_record,
+                   const std::function<Status(Prepared&)>& consume) {
+  constexpr size_t kBatch = 1024;
+  constexpr size_t kMaxInFlight = 8;
+  struct Batch {
+    std::vector<std::vector<std::string>> records;
+    std::vector<int64_t> lines;
+    std::vector<Prepared> out;
+    Status status;
+    bool done = false;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::shared_ptr<Batch>> pending;  // not yet picked by a worker
+  std::deque<std::shared_ptr<Batch>> ordered;  // every batch in flight, in file order
+  bool stop = false;
+
+  auto worker = [&] {
+    for (;;) {
+      std::shared_ptr<Batch> batch;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stop || !pending.empty(); });
+        if (pending.empty()) return;
+        batch = pending.front();
+        pending.pop_front();
+      }
+      batch->out.reserve(batch->records.size());
+      for (size_t i = 0; i < batch->records.size() && batch->status.ok(); ++i) {
+        auto p = PrepareRow(ctx, batch->records[i], batch->lines[i]);
+        if (p.ok()) batch->out.push_back(std::move(p).value());
+        else batch->status = p.status();
+      }
+      batch->records.clear();
+      {
+        std::lock_guard lock(mu);
+        batch->done = true;
+      }
+      cv.notify_all();
+    }
+  };
+  const unsigned n_workers = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < n_workers; ++i) workers.emplace_back(worker);
+  auto shutdown = [&] {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_all();
+    for (auto& t : workers) t.join();
+  };
+
+  Status result;
+  bool input_done = false;
+  while (result.ok()) {
+    // Fill the pipeline.
+    while (!input_done) {
+      {
+        std::lock_guard lock(mu);
+        if (ordered.size() >= kMaxInFlight) break;
+      }
+      auto batch = std::make_shared<Batch>();
+      while (batch->records.size() < kBatch) {
+        std::vector<std::string> fields;
+        int64_t line = 0;
+        auto more = next_record(fields, line);
+        if (!more.ok()) {
+          result = more.status();
+          input_done = true;
+          break;
+        }
+        if (!*more) {
+          input_done = true;
+          break;
+        }
+        batch->records.push_back(std::move(fields));
+        batch->lines.push_back(line);
+      }
+      if (batch->records.empty()) break;
+      {
+        std::lock_guard lock(mu);
+        pending.push_back(batch);
+        ordered.push_back(batch);
+      }
+      cv.notify_all();
+    }
+    if (!result.ok()) break;
+    // Drain the oldest batch once it is ready.
+    std::shared_ptr<Batch> head;
+    {
+      std::unique_lock lock(mu);
+      if (ordered.empty()) break;
+      cv.wait(lock, [&] { return ordered.front()->done; });
+      head = ordered.front();
+      ordered.pop_front();
+    }
+    if (!head->status.ok()) {
+      result = head->status;
+      break;
+    }
+    for (auto& p : head->out) {
+      result = consume(p);
+      if (!result.ok()) break;
+    }
+  }
+  shutdown();
+  return result;
+}
+
+StatusOr<ImportReport> ImportCsv(engine::Engine& engine, const std::string& practice_id, std::istream& in,
+                                 const ImportOptions& options, std::vector<ImportedConsent>* consent_sink) {
+  RETURN_IF_ERROR(practices::RequireBaa(engine, practice_id));
+  ASSIGN_OR_RETURN(auto keys, engine.KeysFor(practice_id));
+
+  CsvReader reader(in);
+  std::vector<std::string> header;
+  int64_t header_line = 0;
+  ASSIGN_OR_RETURN(bool has_header, reader.Next(header, header_line));
+  if (!has_header) return InvalidArgumentError("the file is empty (no header row)");
+  ASSIGN_OR_RETURN(Mapping mapping, MapHeader(header, options));
+
+  const TimePoint now = engine.clock().Now();
+  RowContext ctx{practice_id, keys, &mapping, FormatRfc3339Millis(now), now, &engine.random(),
+                 consent_sink != nullptr};
+  ASSIGN_OR_RETURN(auto import, engine.store().patients().BeginImport(practice_id));
+
+  ImportReport report;
+  report.dropped_columns = mapping.dropped;
+  std::unordered_map<std::string, int64_t> first_line_of;  // external_index -> line
+  std::vector<ImportedConsent> consents;
+  uint64_t last_progress = 0;
+  int64_t rows = 0;
+
+  // The calling thread writes rows in file order (SQLite and duplicate
+  // detection need one writer); the pipeline prepares them in parallel.
+  auto consume = [&](Prepared& p) -> Status {
+    if (!p.row) {
+      ++report.rejected_total;
+      if (report.rejected.size() < kMaxRejectedListed) report.rejected.push_back({p.line, std::move(p.reject)});
+      return OkStatus();
+    }
+    if (auto [it, inserted] = first_line_of.emplace(p.row->external_index, p.line); !inserted) {
+      ++report.rejected_total;
+      if (report.rejected.size() < kMaxRejectedListed) {
+        report.rejected.push_back({p.line, "duplicate patient id (first seen on line " + std::to_string(it->second) + ")"});
+      }
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(store::UpsertOutcome outcome, import->Upsert(*p.row));
+    if (outcome == store::UpsertOutcome::kInserted) ++report.imported;
+    else ++report.updated;
+    for (auto& c : p.consents) consents.push_back(std::move(c));
+    return OkStatus();
+  };
+  auto next_record = [&](std::vector<std::string>& fields, int64_t& line) -> StatusOr<bool> {
+    for (;;) {
+      ASSIGN_OR_RETURN(bool more, reader.Next(fields, line));
+      if (!more) return false;
+      if (fields.size() == 1 && TrimAscii(fields[0]).empty()) continue;  // blank line
+      ++rows;
+      if (options.progress && reader.bytes_read() - last_progress >= 64 * 1024) {
+        last_progress = reader.bytes_read();
+        options.progress(last_progress, rows);
+      }
+      return true;
+    }
+  };
+  RETURN_IF_ERROR(RunPipeline(ctx, next_record, consume));
 
   audit::Details details{{"imported", report.imported},
                          {"updated", report.updated},
-                         {"rejected", rejected_total},
+                         {"rejected", report.rejected_total},
                          {"dropped_columns", int64_t(report.dropped_columns.size())}};
-  report.rejected_total = rejected_total;
   RETURN_IF_ERROR(import->Commit(engine.Event("patient.import", practice_id, "", std::move(details))));
   if (options.progress) options.progress(reader.bytes_read(), rows);
   if (consent_sink != nullptr) *consent_sink = std::move(consents);
-  (void)practice;
   return report;
 }
 

@@ -40,7 +40,7 @@ void WriteSyntheticCsv(std::ostream& out, const SyntheticOptions& o) {
     const bool has_cell = rng() % 10 < 8;
     const bool has_email = rng() % 10 < 7;
     const int month = static_cast<int>(rng() % 12) + 1, day = static_cast<int>(rng() % 28) + 1;
-    const int year = 2021 + static_cast<int>(rng() % 5);
+    const int year = 2020 + static_cast<int>(rng() % 5);
     std::string cell, home, email;
     std::snprintf(buf, sizeof(buf), "(%s) 555-01%02d", kAreas[region], local);
     (has_cell ? cell : home) = buf;

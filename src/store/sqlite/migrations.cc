@@ -56,7 +56,7 @@ CREATE TABLE patients (
   updated_at      TEXT NOT NULL,
   PRIMARY KEY (practice_id, patient_id),
   UNIQUE (practice_id, external_index)
-) WITHOUT ROWID;
+);
 CREATE INDEX patients_by_phone ON patients(practice_id, phone_index);
 CREATE INDEX patients_by_email ON patients(practice_id, email_index);
 CREATE TABLE audit_log (
@@ -75,6 +75,134 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+)sql"},
+      {2, "consent vault: consent records, consent language versions, reassigned numbers", R"sql(
+CREATE TABLE consent_records (
+  seq               INTEGER PRIMARY KEY,
+  practice_id       TEXT NOT NULL REFERENCES practices(practice_id),
+  consent_id        TEXT NOT NULL,
+  patient_id        TEXT NOT NULL,
+  kind              TEXT NOT NULL CHECK (kind IN ('grant', 'revoke')),
+  channel           TEXT NOT NULL,
+  purpose           TEXT NOT NULL,
+  source            TEXT NOT NULL,
+  captured_at       TEXT NOT NULL,
+  captured_by       TEXT NOT NULL,
+  contact_enc       BLOB,
+  contact_index     TEXT,
+  ip_enc            BLOB,
+  user_agent_enc    BLOB,
+  evidence_enc      BLOB,
+  language_version  TEXT,
+  language_sha256   TEXT,
+  risk_acknowledged INTEGER,
+  UNIQUE (practice_id, consent_id)
+);
+CREATE INDEX consent_records_by_patient ON consent_records(practice_id, patient_id, seq);
+CREATE INDEX consent_records_by_contact ON consent_records(practice_id, contact_index, seq);
+-- Consent records are evidence: append-only, like the audit log.
+CREATE TRIGGER consent_records_no_update BEFORE UPDATE ON consent_records
+  BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+CREATE TRIGGER consent_records_no_delete BEFORE DELETE ON consent_records
+  BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+CREATE TABLE consent_language (
+  practice_id TEXT NOT NULL REFERENCES practices(practice_id),
+  version_id  TEXT NOT NULL,
+  channel     TEXT NOT NULL,
+  text        TEXT NOT NULL,
+  sha256      TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  created_by  TEXT NOT NULL,
+  PRIMARY KEY (practice_id, version_id)
+);
+CREATE INDEX consent_language_by_channel ON consent_language(practice_id, channel, created_at);
+CREATE TABLE reassigned_numbers (
+  practice_id     TEXT NOT NULL REFERENCES practices(practice_id),
+  phone_index     TEXT NOT NULL,
+  disconnected_on TEXT NOT NULL,
+  imported_at     TEXT NOT NULL,
+  PRIMARY KEY (practice_id, phone_index)
+) WITHOUT ROWID;
+)sql"},
+      {3, "message templates (versioned), campaigns, steps, written approvals", R"sql(
+CREATE TABLE templates (
+  practice_id TEXT NOT NULL REFERENCES practices(practice_id),
+  template_id TEXT NOT NULL,
+  version     INTEGER NOT NULL CHECK (version >= 1),
+  name        TEXT NOT NULL,
+  channel     TEXT NOT NULL,
+  tier        INTEGER NOT NULL CHECK (tier IN (1, 2, 3)),
+  purpose     TEXT NOT NULL,
+  language    TEXT NOT NULL,
+  subject     TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  author      TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (practice_id, template_id, version)
+) WITHOUT ROWID;
+CREATE INDEX templates_by_name ON templates(practice_id, name);
+-- A template version is immutable: an edit is a new version.
+CREATE TRIGGER templates_no_update BEFORE UPDATE ON templates
+  BEGIN SELECT RAISE(ABORT, 'template versions are immutable'); END;
+CREATE TABLE campaigns (
+  practice_id           TEXT NOT NULL REFERENCES practices(practice_id),
+  campaign_id           TEXT NOT NULL,
+  name                  TEXT NOT NULL,
+  kind                  TEXT NOT NULL,
+  purpose               TEXT NOT NULL,
+  segment_json          TEXT NOT NULL,
+  schedule_start        TEXT NOT NULL,
+  schedule_window_start TEXT NOT NULL,
+  schedule_window_end   TEXT NOT NULL,
+  state                 TEXT NOT NULL,
+  author                TEXT NOT NULL,
+  approved_hash         TEXT NOT NULL,
+  revision              INTEGER NOT NULL,
+  created_at            TEXT NOT NULL,
+  updated_at            TEXT NOT NULL,
+  PRIMARY KEY (practice_id, campaign_id)
+) WITHOUT ROWID;
+CREATE TABLE campaign_steps (
+  practice_id TEXT NOT NULL,
+  campaign_id TEXT NOT NULL,
+  step_index  INTEGER NOT NULL,
+  channel     TEXT NOT NULL,
+  delay_hours INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, campaign_id, step_index),
+  FOREIGN KEY (practice_id, campaign_id) REFERENCES campaigns(practice_id, campaign_id)
+) WITHOUT ROWID;
+CREATE TABLE campaign_step_variants (
+  practice_id      TEXT NOT NULL,
+  campaign_id      TEXT NOT NULL,
+  step_index       INTEGER NOT NULL,
+  language         TEXT NOT NULL,
+  template_id      TEXT NOT NULL,
+  template_version INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, campaign_id, step_index, language),
+  FOREIGN KEY (practice_id, campaign_id, step_index)
+    REFERENCES campaign_steps(practice_id, campaign_id, step_index),
+  FOREIGN KEY (practice_id, template_id, template_version)
+    REFERENCES templates(practice_id, template_id, version)
+) WITHOUT ROWID;
+CREATE INDEX campaign_step_variants_by_template ON campaign_step_variants(practice_id, template_id);
+CREATE TABLE campaign_approvals (
+  practice_id    TEXT NOT NULL,
+  campaign_id    TEXT NOT NULL,
+  approval_id    TEXT NOT NULL,
+  revision       INTEGER NOT NULL,
+  signer_name    TEXT NOT NULL,
+  signer_title   TEXT NOT NULL,
+  statement      TEXT NOT NULL,
+  content_sha256 TEXT NOT NULL,
+  actor          TEXT NOT NULL,
+  approved_at    TEXT NOT NULL,
+  PRIMARY KEY (practice_id, approval_id),
+  FOREIGN KEY (practice_id, campaign_id) REFERENCES campaigns(practice_id, campaign_id)
+) WITHOUT ROWID;
+CREATE INDEX campaign_approvals_by_campaign ON campaign_approvals(practice_id, campaign_id, approved_at);
+-- A written approval is evidence: never rewritten (purge, a later issue, may delete).
+CREATE TRIGGER campaign_approvals_no_update BEFORE UPDATE ON campaign_approvals
+  BEGIN SELECT RAISE(ABORT, 'approvals are never rewritten'); END;
 )sql"},
   };
   return kMigrations;
