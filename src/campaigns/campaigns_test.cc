@@ -109,17 +109,7 @@ class CampaignsTest : public ::testing::Test {
             "I approve these messages, word for word, to be sent on behalf of Maple Family Dental.", ""};
   }
 
-  int64_t AuditCount(const std::string& action) {
-    int64_t n = 0;
-    EXPECT_TRUE(engine_->store()
-                    .audit()
-                    .Scan(1, [&](const audit::AuditRecord& r) {
-                      if (r.action == action) ++n;
-                      return true;
-                    })
-                    .ok());
-    return n;
-  }
+  int64_t AuditCount(const std::string& action) { return engine_.CountAudit(action); }
 
   static scanner::Scanner* scanner_;
   engine::TestEngine engine_;

@@ -38,6 +38,15 @@ class TestEngine {
   const Status& status() const { return status_; }
   FakeClock& clock() { return clock_; }
   const std::filesystem::path& dir() const { return dir_; }
+  // How many audit records carry `action`.
+  int64_t CountAudit(const std::string& action) {
+    int64_t n = 0;
+    Status s = engine_->store().audit().Scan(1, [&](const audit::AuditRecord& r) {
+      if (r.action == action) ++n;
+      return true;
+    });
+    return s.ok() ? n : -1;
+  }
   // Closes the engine (e.g. before scanning the data directory's bytes).
   void Close() { engine_.reset(); }
 

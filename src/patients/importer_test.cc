@@ -41,17 +41,7 @@ class ImporterTest : public ::testing::Test {
     std::istringstream in(text);
     return ImportCsv(*engine_, practice_, in, options);
   }
-  int64_t AuditCount(const std::string& action) {
-    int64_t n = 0;
-    EXPECT_TRUE(engine_->store()
-                    .audit()
-                    .Scan(1, [&](const audit::AuditRecord& r) {
-                      if (r.action == action) ++n;
-                      return true;
-                    })
-                    .ok());
-    return n;
-  }
+  int64_t AuditCount(const std::string& action) { return engine_.CountAudit(action); }
 
   engine::TestEngine engine_;
   std::string practice_;
