@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 
+#include <algorithm>
 #include <memory>
 
 namespace recall::crypto {
@@ -29,9 +30,39 @@ EVP_MAC* HmacAlgorithm() {
   static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   return mac;
 }
-EVP_CIPHER_CTX* ThreadCipherCtx() {
-  thread_local CipherCtx ctx(EVP_CIPHER_CTX_new());
-  return ctx.get();
+// A per-thread GCM context for one direction that keeps its key schedule:
+// consecutive operations under the same key (every field of an import) only
+// set a fresh nonce instead of re-expanding the key.
+class KeyedCtx {
+ public:
+  KeyedCtx() : ctx_(EVP_CIPHER_CTX_new()) {}
+  ~KeyedCtx() { OPENSSL_cleanse(key_, sizeof(key_)); }
+  // Initialises for encryption (or decryption) under key with nonce.
+  bool Init(bool encrypt, std::string_view key, const uint8_t* nonce) {
+    if (ctx_ == nullptr) return false;
+    const bool same = keyed_ && key.size() == sizeof(key_) && CRYPTO_memcmp(key_, key.data(), sizeof(key_)) == 0;
+    const EVP_CIPHER* cipher = same ? nullptr : Gcm();
+    const uint8_t* k = same ? nullptr : U8(key);
+    const int rc = encrypt ? EVP_EncryptInit_ex2(ctx_.get(), cipher, k, nonce, nullptr)
+                           : EVP_DecryptInit_ex2(ctx_.get(), cipher, k, nonce, nullptr);
+    keyed_ = rc == 1 && key.size() == sizeof(key_);
+    if (keyed_ && !same) std::copy(key.begin(), key.end(), reinterpret_cast<char*>(key_));
+    return rc == 1;
+  }
+  EVP_CIPHER_CTX* get() const { return ctx_.get(); }
+
+ private:
+  CipherCtx ctx_;
+  uint8_t key_[32] = {};
+  bool keyed_ = false;
+};
+KeyedCtx& ThreadSealCtx() {
+  thread_local KeyedCtx ctx;
+  return ctx;
+}
+KeyedCtx& ThreadOpenCtx() {
+  thread_local KeyedCtx ctx;
+  return ctx;
 }
 }  // namespace
 
@@ -101,9 +132,10 @@ StatusOr<std::string> Seal(std::string_view key, std::string_view plaintext, std
   std::string out(kNonceSize + plaintext.size() + kTagSize, '\0');
   auto* o = reinterpret_cast<uint8_t*>(out.data());
   RETURN_IF_ERROR(random.Fill(o, kNonceSize));
-  EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
+  KeyedCtx& keyed = ThreadSealCtx();
+  EVP_CIPHER_CTX* ctx = keyed.get();
   int len = 0;
-  if (ctx == nullptr || EVP_EncryptInit_ex2(ctx, Gcm(), U8(key), o, nullptr) != 1 ||
+  if (!keyed.Init(true, key, o) ||
       (!aad.empty() && EVP_EncryptUpdate(ctx, nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) ||
       EVP_EncryptUpdate(ctx, o + kNonceSize, &len, U8(plaintext), static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx, o + kNonceSize + len, &len) != 1 ||
@@ -119,9 +151,10 @@ StatusOr<std::string> Open(std::string_view key, std::string_view sealed, std::s
   const size_t ct_len = sealed.size() - kNonceSize - kTagSize;
   std::string out(ct_len, '\0');
   const uint8_t* s = U8(sealed);
-  EVP_CIPHER_CTX* ctx = ThreadCipherCtx();
+  KeyedCtx& keyed = ThreadOpenCtx();
+  EVP_CIPHER_CTX* ctx = keyed.get();
   int len = 0;
-  if (ctx == nullptr || EVP_DecryptInit_ex2(ctx, Gcm(), U8(key), s, nullptr) != 1 ||
+  if (!keyed.Init(false, key, s) ||
       (!aad.empty() && EVP_DecryptUpdate(ctx, nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1) ||
       EVP_DecryptUpdate(ctx, reinterpret_cast<uint8_t*>(out.data()), &len, s + kNonceSize,
                         static_cast<int>(ct_len)) != 1 ||

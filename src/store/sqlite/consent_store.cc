@@ -63,7 +63,8 @@ class SqliteConsentStore final : public ConsentStore {
     std::lock_guard<std::mutex> lock(*mu_);
     Txn txn(db_);
     RETURN_IF_ERROR(txn.Begin());
-    ASSIGN_OR_RETURN(Stmt patient, db_->Prepare("SELECT 1 FROM patients WHERE practice_id = ? AND patient_id = ?"));
+    ASSIGN_OR_RETURN(Stmt patient, db_->Prepare("SELECT 1 FROM patients WHERE practice_key = (SELECT practice_key FROM "
+                                                "practices WHERE practice_id = ?) AND patient_id = ?"));
     ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO consent_records (practice_id, consent_id, patient_id, kind, "
                                             "channel, purpose, source, captured_at, captured_by, contact_enc, "
                                             "contact_index, ip_enc, user_agent_enc, evidence_enc, language_version, "

@@ -34,6 +34,18 @@ Stmt& Stmt::BindBlob(int idx, std::string_view bytes) {
   }
   return *this;
 }
+Stmt& Stmt::BindUnowned(int idx, std::string_view text) {
+  sqlite3_bind_text(stmt_, idx, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+  return *this;
+}
+Stmt& Stmt::BindBlobUnowned(int idx, std::string_view bytes) {
+  if (bytes.empty()) {
+    sqlite3_bind_null(stmt_, idx);
+  } else {
+    sqlite3_bind_blob(stmt_, idx, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+  }
+  return *this;
+}
 Stmt& Stmt::Bind(int idx, int64_t v) {
   sqlite3_bind_int64(stmt_, idx, v);
   return *this;
@@ -70,6 +82,7 @@ std::string Stmt::Blob(int col) const {
 }
 int64_t Stmt::Int(int col) const { return sqlite3_column_int64(stmt_, col); }
 bool Stmt::IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+bool Stmt::IsBlob(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_BLOB; }
 
 StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   sqlite3* raw = nullptr;

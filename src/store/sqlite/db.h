@@ -35,6 +35,10 @@ class Stmt {
   Stmt& Bind(int idx, std::string_view text);   // TEXT
   Stmt& BindBlob(int idx, std::string_view bytes);  // BLOB; empty -> NULL
   Stmt& Bind(int idx, int64_t v);
+  // As Bind and BindBlob, without copying: `bytes` must outlive the next
+  // Step() and Reset().
+  Stmt& BindUnowned(int idx, std::string_view text);
+  Stmt& BindBlobUnowned(int idx, std::string_view bytes);
   // SQLITE_ROW -> true, SQLITE_DONE -> false, else error.
   StatusOr<bool> Step();
   Status Run();  // steps to completion, expects no rows
@@ -44,6 +48,7 @@ class Stmt {
   std::string Blob(int col) const;
   int64_t Int(int col) const;
   bool IsNull(int col) const;
+  bool IsBlob(int col) const;
 
  private:
   sqlite3* db_ = nullptr;

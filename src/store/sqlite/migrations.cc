@@ -5,8 +5,11 @@ namespace recall::store::sqlite {
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "practices, BAAs, data keys, minimum-necessary patients, audit log", R"sql(
+-- practice_key is internal to this backend: patients rows and their indexes
+-- carry it instead of repeating the 24-character practice_id.
 CREATE TABLE practices (
-  practice_id TEXT PRIMARY KEY,
+  practice_key INTEGER PRIMARY KEY,
+  practice_id TEXT NOT NULL UNIQUE,
   name        TEXT NOT NULL,
   address     TEXT NOT NULL,
   phone       TEXT NOT NULL,
@@ -34,18 +37,20 @@ CREATE TABLE baas (
   recorded_at         TEXT NOT NULL,
   PRIMARY KEY (practice_id, baa_id)
 );
+-- Blind indexes (*_index) are stored as their 16 raw bytes (BLOB), not hex.
+-- Every query is scoped by practice_key (the practice's row in practices).
 CREATE TABLE patients (
-  practice_id     TEXT NOT NULL REFERENCES practices(practice_id),
+  practice_key    INTEGER NOT NULL REFERENCES practices(practice_key),
   patient_id      TEXT NOT NULL,
-  external_index  TEXT NOT NULL,
+  external_index  BLOB NOT NULL,
   subject         TEXT NOT NULL,
   external_id_enc BLOB NOT NULL,
   first_name_enc  BLOB,
   last_name_enc   BLOB,
   email_enc       BLOB,
-  email_index     TEXT,
+  email_index     BLOB,
   phone_enc       BLOB,
-  phone_index     TEXT,
+  phone_index     BLOB,
   phone_line_type TEXT NOT NULL,
   language        TEXT NOT NULL,
   last_visit      TEXT,
@@ -54,11 +59,11 @@ CREATE TABLE patients (
   postal_code_enc BLOB,
   state           TEXT,
   updated_at      TEXT NOT NULL,
-  PRIMARY KEY (practice_id, patient_id),
-  UNIQUE (practice_id, external_index)
+  PRIMARY KEY (practice_key, patient_id),
+  UNIQUE (practice_key, external_index)
 );
-CREATE INDEX patients_by_phone ON patients(practice_id, phone_index);
-CREATE INDEX patients_by_email ON patients(practice_id, email_index);
+CREATE INDEX patients_by_phone ON patients(practice_key, phone_index);
+-- No query looks patients up by email yet; add patients_by_email with the first.
 CREATE TABLE audit_log (
   seq         INTEGER PRIMARY KEY,
   time        TEXT NOT NULL,

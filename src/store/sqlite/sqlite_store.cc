@@ -17,32 +17,78 @@ namespace recall::store {
 namespace sqlite {
 namespace {
 
+// Every patients column but practice_key (callers know their practice).
 constexpr std::string_view kPatientColumns =
-    "practice_id, patient_id, external_index, subject, external_id_enc, first_name_enc, last_name_enc, "
+    "patient_id, external_index, subject, external_id_enc, first_name_enc, last_name_enc, "
     "email_enc, email_index, phone_enc, phone_index, phone_line_type, language, last_visit, status, "
     "provider_name, postal_code_enc, state, updated_at";
 
-PatientRow ReadPatient(const Stmt& s) {
+// Scopes a patients query by practice: the practice's internal key.
+constexpr std::string_view kPracticeKeyOf = "(SELECT practice_key FROM practices WHERE practice_id = ?)";
+
+// Blind indexes cross the Store interface as 32 lowercase hex digits and are
+// stored as their 16 raw bytes (BLOB), halving every index entry. A value of
+// any other shape is stored as TEXT, as given, so the mapping is lossless.
+void BindIndex(Stmt& s, int idx, std::string_view v) {
+  if (v.empty()) {
+    s.BindBlob(idx, "");  // NULL
+    return;
+  }
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  char raw[16];
+  if (v.size() == 2 * sizeof(raw)) {
+    for (size_t i = 0; i < sizeof(raw); ++i) {
+      const int hi = nibble(v[2 * i]), lo = nibble(v[2 * i + 1]);
+      if (hi < 0 || lo < 0) {
+        s.Bind(idx, v);
+        return;
+      }
+      raw[i] = static_cast<char>((hi << 4) | lo);
+    }
+    s.BindBlob(idx, std::string_view(raw, sizeof(raw)));
+    return;
+  }
+  s.Bind(idx, v);
+}
+
+std::string ReadIndex(const Stmt& s, int col) {
+  if (!s.IsBlob(col)) return s.Text(col);
+  static constexpr char kHex[] = "0123456789abcdef";
+  const std::string raw = s.Blob(col);
+  std::string out;
+  out.reserve(raw.size() * 2);
+  for (unsigned char c : raw) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+PatientRow ReadPatient(const Stmt& s, const std::string& practice_id) {
   PatientRow r;
-  r.practice_id = s.Text(0);
-  r.patient_id = s.Text(1);
-  r.external_index = s.Text(2);
-  r.subject = s.Text(3);
-  r.external_id_enc = s.Blob(4);
-  r.first_name_enc = s.Blob(5);
-  r.last_name_enc = s.Blob(6);
-  r.email_enc = s.Blob(7);
-  r.email_index = s.Text(8);
-  r.phone_enc = s.Blob(9);
-  r.phone_index = s.Text(10);
-  r.phone_line_type = s.Text(11);
-  r.language = s.Text(12);
-  r.last_visit = s.Text(13);
-  r.status = s.Text(14);
-  r.provider_name = s.Text(15);
-  r.postal_code_enc = s.Blob(16);
-  r.state = s.Text(17);
-  r.updated_at = s.Text(18);
+  r.practice_id = practice_id;
+  r.patient_id = s.Text(0);
+  r.external_index = ReadIndex(s, 1);
+  r.subject = s.Text(2);
+  r.external_id_enc = s.Blob(3);
+  r.first_name_enc = s.Blob(4);
+  r.last_name_enc = s.Blob(5);
+  r.email_enc = s.Blob(6);
+  r.email_index = ReadIndex(s, 7);
+  r.phone_enc = s.Blob(8);
+  r.phone_index = ReadIndex(s, 9);
+  r.phone_line_type = s.Text(10);
+  r.language = s.Text(11);
+  r.last_visit = s.Text(12);
+  r.status = s.Text(13);
+  r.provider_name = s.Text(14);
+  r.postal_code_enc = s.Blob(15);
+  r.state = s.Text(16);
+  r.updated_at = s.Text(17);
   return r;
 }
 
@@ -172,9 +218,26 @@ class SqlitePatientImport final : public PatientImport {
 
   Status Begin() {
     RETURN_IF_ERROR(txn_.Begin());
-    ASSIGN_OR_RETURN(upsert_, db_->Prepare(std::string("INSERT INTO patients (") + std::string(kPatientColumns) +
-                                           ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
-                                           "ON CONFLICT (practice_id, external_index) DO UPDATE SET "
+    ASSIGN_OR_RETURN(Stmt key, db_->Prepare("SELECT practice_key, EXISTS (SELECT 1 FROM patients WHERE "
+                                            "patients.practice_key = practices.practice_key) "
+                                            "FROM practices WHERE practice_id = ?"));
+    key.Bind(1, practice_id_);
+    ASSIGN_OR_RETURN(bool found, key.Step());
+    if (!found) return NotFoundError("no practice " + practice_id_);
+    practice_key_ = key.Int(0);
+    // A practice with no patients yet (the first, usually largest, import)
+    // needs no conflict handling: the importer rejects duplicate ids in the
+    // file, and the UNIQUE constraint would still fail the import otherwise.
+    const bool empty = key.Int(1) == 0;
+    const std::string insert = std::string("INSERT INTO patients (practice_key, ") + std::string(kPatientColumns) +
+                               ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    if (empty) {
+      ASSIGN_OR_RETURN(upsert_, db_->Prepare(insert));
+      insert_only_ = true;
+      return OkStatus();
+    }
+    ASSIGN_OR_RETURN(upsert_, db_->Prepare(insert +
+                                           " ON CONFLICT (practice_key, external_index) DO UPDATE SET "
                                            "external_id_enc=excluded.external_id_enc, "
                                            "first_name_enc=excluded.first_name_enc, last_name_enc=excluded.last_name_enc, "
                                            "email_enc=excluded.email_enc, email_index=excluded.email_index, "
@@ -191,25 +254,28 @@ class SqlitePatientImport final : public PatientImport {
   StatusOr<UpsertOutcome> Upsert(const PatientRow& r) override {
     if (!lock_.owns_lock()) return FailedPreconditionError("import already committed");
     if (r.practice_id != practice_id_) return InvalidArgumentError("row belongs to another practice");
-    upsert_.Bind(1, r.practice_id).Bind(2, r.patient_id).Bind(3, r.external_index).Bind(4, r.subject);
-    upsert_.BindBlob(5, r.external_id_enc).BindBlob(6, r.first_name_enc).BindBlob(7, r.last_name_enc);
-    upsert_.BindBlob(8, r.email_enc);
-    BindOptionalText(9, r.email_index);
-    upsert_.BindBlob(10, r.phone_enc);
-    BindOptionalText(11, r.phone_index);
-    upsert_.Bind(12, r.phone_line_type).Bind(13, r.language);
+    // r outlives the step: bind its bytes without copying them.
+    upsert_.Bind(1, practice_key_).BindUnowned(2, r.patient_id);
+    BindIndex(upsert_, 3, r.external_index);
+    upsert_.BindUnowned(4, r.subject);
+    upsert_.BindBlobUnowned(5, r.external_id_enc).BindBlobUnowned(6, r.first_name_enc);
+    upsert_.BindBlobUnowned(7, r.last_name_enc).BindBlobUnowned(8, r.email_enc);
+    BindIndex(upsert_, 9, r.email_index);
+    upsert_.BindBlobUnowned(10, r.phone_enc);
+    BindIndex(upsert_, 11, r.phone_index);
+    upsert_.BindUnowned(12, r.phone_line_type).BindUnowned(13, r.language);
     BindOptionalText(14, r.last_visit);
-    upsert_.Bind(15, r.status);
+    upsert_.BindUnowned(15, r.status);
     BindOptionalText(16, r.provider_name);
-    upsert_.BindBlob(17, r.postal_code_enc);
+    upsert_.BindBlobUnowned(17, r.postal_code_enc);
     BindOptionalText(18, r.state);
-    upsert_.Bind(19, r.updated_at);
+    upsert_.BindUnowned(19, r.updated_at);
     auto row = upsert_.Step();
     if (!row.ok()) {
       upsert_.Reset();
       return row.status();
     }
-    const bool inserted = *row && upsert_.Text(0) == r.patient_id;
+    const bool inserted = insert_only_ || (*row && upsert_.Text(0) == r.patient_id);
     upsert_.Reset();
     return inserted ? UpsertOutcome::kInserted : UpsertOutcome::kUpdated;
   }
@@ -228,13 +294,15 @@ class SqlitePatientImport final : public PatientImport {
     if (v.empty()) {
       upsert_.BindBlob(idx, "");      // NULL
     } else {
-      upsert_.Bind(idx, v);
+      upsert_.BindUnowned(idx, v);
     }
   }
   Db* db_;
   std::unique_lock<std::mutex> lock_;
   Txn txn_;
   std::string practice_id_;
+  int64_t practice_key_ = 0;
+  bool insert_only_ = false;
   Stmt upsert_;
 };
 
@@ -252,14 +320,15 @@ class SqlitePatientStore final : public PatientStore {
     std::lock_guard<std::mutex> lock(*mu_);
     const int limit = std::clamp(page.limit, 1, 10000);
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kPatientColumns) +
-                                          " FROM patients WHERE practice_id = ? AND patient_id > ? "
+                                          " FROM patients WHERE practice_key = " + std::string(kPracticeKeyOf) +
+                                          " AND patient_id > ? "
                                           "ORDER BY patient_id LIMIT ?"));
     s.Bind(1, practice_id).Bind(2, page.after).Bind(3, int64_t{limit + 1});
     Page<PatientRow> out;
     for (;;) {
       ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.rows.push_back(ReadPatient(s));
+      out.rows.push_back(ReadPatient(s, practice_id));
     }
     if (static_cast<int>(out.rows.size()) > limit) {
       out.rows.pop_back();
@@ -279,20 +348,22 @@ class SqlitePatientStore final : public PatientStore {
   StatusOr<std::vector<PatientRow>> FindByPhoneIndex(const std::string& practice_id, const std::string& index) override {
     std::lock_guard<std::mutex> lock(*mu_);
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kPatientColumns) +
-                                          " FROM patients WHERE practice_id = ? AND phone_index = ? ORDER BY patient_id"));
-    s.Bind(1, practice_id).Bind(2, index);
+                                          " FROM patients WHERE practice_key = " +
+                                          std::string(kPracticeKeyOf) + " AND phone_index = ? ORDER BY patient_id"));
+    s.Bind(1, practice_id);
+    BindIndex(s, 2, index);
     std::vector<PatientRow> out;
     for (;;) {
       ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      out.push_back(ReadPatient(s));
+      out.push_back(ReadPatient(s, practice_id));
     }
     return out;
   }
 
   StatusOr<int64_t> Count(const std::string& practice_id) override {
     std::lock_guard<std::mutex> lock(*mu_);
-    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT count(*) FROM patients WHERE practice_id = ?"));
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT count(*) FROM patients WHERE practice_key = ") + std::string(kPracticeKeyOf)));
     s.Bind(1, practice_id);
     ASSIGN_OR_RETURN(bool row, s.Step());
     return row ? s.Int(0) : 0;
@@ -302,11 +373,17 @@ class SqlitePatientStore final : public PatientStore {
   StatusOr<PatientRow> GetOne(std::string_view column, const std::string& practice_id, const std::string& key) {
     std::lock_guard<std::mutex> lock(*mu_);
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kPatientColumns) +
-                                          " FROM patients WHERE practice_id = ? AND " + std::string(column) + " = ?"));
-    s.Bind(1, practice_id).Bind(2, key);
+                                          " FROM patients WHERE practice_key = " + std::string(kPracticeKeyOf) +
+                                          " AND " + std::string(column) + " = ?"));
+    s.Bind(1, practice_id);
+    if (column == "external_index") {
+      BindIndex(s, 2, key);
+    } else {
+      s.Bind(2, key);
+    }
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return NotFoundError("no such patient in practice " + practice_id);
-    return ReadPatient(s);
+    return ReadPatient(s, practice_id);
   }
   Db* db_;
   std::mutex* mu_;
@@ -354,6 +431,8 @@ class SqliteStore final : public Store {
         campaigns_(NewSqliteCampaignStore(db_.get(), &mu_)) {}
 
   Status Init() {
+    // Takes effect only when the database file is created (a no-op after).
+    RETURN_IF_ERROR(db_->Exec("PRAGMA page_size=8192"));
     RETURN_IF_ERROR(db_->Exec("PRAGMA journal_mode=WAL"));
     RETURN_IF_ERROR(db_->Exec("PRAGMA foreign_keys=ON"));
     RETURN_IF_ERROR(db_->Exec("PRAGMA synchronous=NORMAL"));
