@@ -72,8 +72,9 @@ Status CheckEvent(const AuditEvent& event) {
 
 std::string DetailsToJson(const Details& details) {
   nlohmann::json j = nlohmann::json::object();
-  for (const auto& [key, value] : details) {
-    std::visit([&](const auto& v) { j[key] = v; }, value);
+  for (const auto& entry : details) {
+    const std::string& key = entry.first;  // named: clang 14 cannot capture a structured binding
+    std::visit([&](const auto& v) { j[key] = v; }, entry.second);
   }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
