@@ -44,9 +44,7 @@ class CsvReader {
   CsvLimits limits_;
   ::csv_parser* parser_;
   std::string buffer_;
-  size_t buffer_pos_ = 0;
   bool eof_ = false;
-  bool finished_ = false;
   bool first_block_ = true;
   uint64_t bytes_read_ = 0;
 
