@@ -74,6 +74,7 @@ int Run(int argc, char** argv) {
   RegisterSynthCommands(app, ctx);
   RegisterConsentCommands(app, ctx);
   RegisterCampaignCommands(app, ctx);
+  RegisterVendorCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -60,6 +60,7 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx);
 void RegisterSynthCommands(CLI::App& app, Context& ctx);
 void RegisterConsentCommands(CLI::App& app, Context& ctx);   // consent_commands.cc: consent, classify, inbound
 void RegisterCampaignCommands(CLI::App& app, Context& ctx);  // campaign_commands.cc: lint, template, campaign
+void RegisterVendorCommands(CLI::App& app, Context& ctx);    // vendor_commands.cc: vendor
 
 // Entry point for apps/main.cc.
 int Run(int argc, char** argv);

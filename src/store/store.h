@@ -28,6 +28,7 @@
 #include "store/campaign_store.h"
 #include "store/consent_store.h"
 #include "store/records.h"
+#include "store/vendor_store.h"
 
 namespace recall::store {
 
@@ -91,6 +92,7 @@ class Store {
   virtual AuditStore& audit() = 0;
   virtual ConsentStore& consent() = 0;      // store/consent_store.h
   virtual CampaignStore& campaigns() = 0;   // store/campaign_store.h
+  virtual VendorStore& vendors() = 0;       // store/vendor_store.h
 };
 
 struct StoreOptions {

@@ -209,6 +209,21 @@ CREATE INDEX campaign_approvals_by_campaign ON campaign_approvals(practice_id, c
 CREATE TRIGGER campaign_approvals_no_update BEFORE UPDATE ON campaign_approvals
   BEGIN SELECT RAISE(ABORT, 'approvals are never rewritten'); END;
 )sql"},
+      {4, "vendor / subprocessor registry with BAA dates", R"sql(
+CREATE TABLE vendors (
+  practice_id         TEXT NOT NULL REFERENCES practices(practice_id),
+  vendor_id           TEXT NOT NULL,
+  name                TEXT NOT NULL,
+  channel             TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'voice', 'rvm', 'portal', 'hosting')),
+  kind                TEXT NOT NULL CHECK (kind IN ('channel_provider', 'subprocessor')),
+  baa_signed_on       TEXT,
+  baa_document_sha256 TEXT,
+  active              INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at          TEXT NOT NULL,
+  PRIMARY KEY (practice_id, vendor_id)
+);
+CREATE INDEX vendors_by_channel ON vendors(practice_id, channel, active);
+)sql"},
   };
   return kMigrations;
 }

@@ -428,7 +428,8 @@ class SqliteStore final : public Store {
         patients_(db_.get(), &mu_),
         audit_(db_.get(), &mu_),
         consent_(NewSqliteConsentStore(db_.get(), &mu_)),
-        campaigns_(NewSqliteCampaignStore(db_.get(), &mu_)) {}
+        campaigns_(NewSqliteCampaignStore(db_.get(), &mu_)),
+        vendors_(NewSqliteVendorStore(db_.get(), &mu_)) {}
 
   Status Init() {
     // Takes effect only when the database file is created (a no-op after).
@@ -449,6 +450,7 @@ class SqliteStore final : public Store {
   AuditStore& audit() override { return audit_; }
   ConsentStore& consent() override { return *consent_; }
   CampaignStore& campaigns() override { return *campaigns_; }
+  VendorStore& vendors() override { return *vendors_; }
 
  private:
   Status Migrate() {
@@ -478,6 +480,7 @@ class SqliteStore final : public Store {
   SqliteAuditStore audit_;
   std::unique_ptr<ConsentStore> consent_;
   std::unique_ptr<CampaignStore> campaigns_;
+  std::unique_ptr<VendorStore> vendors_;
 };
 
 }  // namespace
