@@ -6,6 +6,7 @@
 #include <mutex>
 #include <utility>
 
+#include "channels/http_request.h"
 #include "channels/kannel/kannel_callbacks.h"
 #include "templates/sms_encoding.h"
 
@@ -17,17 +18,6 @@ constexpr size_t kMaxResponseBytes = 4096;
 
 bool IsHttpUrl(std::string_view url) { return url.starts_with("http://") || url.starts_with("https://"); }
 
-size_t CollectBody(char* data, size_t size, size_t nmemb, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  const size_t n = size * nmemb;
-  if (body->size() < kMaxResponseBytes) body->append(data, std::min(n, kMaxResponseBytes - body->size()));
-  return n;
-}
-
-struct CurlDeleter {
-  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
-};
-
 class KannelChannel final : public Channel {
  public:
   explicit KannelChannel(KannelConfig config) : config_(std::move(config)) {}
@@ -36,41 +26,16 @@ class KannelChannel final : public Channel {
 
   StatusOr<Receipt> Send(const OutboundMessage& message) override {
     ASSIGN_OR_RETURN(const std::string url, BuildSendsmsUrl(config_, message));
-    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+    CurlHandle curl(curl_easy_init());
     if (!curl) return InternalError("kannel sendsms for " + message.message_id + ": curl_easy_init failed");
-    std::string body;
     CURL* h = curl.get();
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &CollectBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    const CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) {
-      // curl_easy_strerror names the failure class only ("Couldn't connect to
-      // server"), never the URL, which holds the number, text and password.
-      const std::string what = "kannel sendsms for " + message.message_id + ": " + curl_easy_strerror(rc);
-      switch (rc) {
-        case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_URL_MALFORMAT:
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_PEER_FAILED_VERIFICATION:
-          return FailedPreconditionError(what);
-        default:
-          // Refused, reset, timed out, DNS, nothing received: the message may
-          // or may not have reached smsbox; a retry with the same id is safe
-          // to reconcile through the delivery reports.
-          return UnavailableError(what);
-      }
-    }
-    long http_code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_code);
+    ASSIGN_OR_RETURN(HttpResponse response,
+                     PerformHttp(h, {config_.connect_timeout, config_.request_timeout, kMaxResponseBytes},
+                                 "kannel sendsms for " + message.message_id));
     Receipt receipt;
-    RETURN_IF_ERROR(InterpretSendsmsResponse(http_code, body, message.message_id, &receipt.detail));
+    RETURN_IF_ERROR(InterpretSendsmsResponse(response.status, response.body, message.message_id, &receipt.detail));
     receipt.provider_id = message.message_id;
     return receipt;
   }

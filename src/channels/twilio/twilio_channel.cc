@@ -1,5 +1,7 @@
 #include "channels/twilio/twilio_channel.h"
 
+#include "channels/http_request.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -61,13 +63,6 @@ std::string XmlEscape(std::string_view text) {
 
 std::string WithMessageId(const std::string& url, const std::string& message_id) {
   return url + (url.find('?') == std::string::npos ? '?' : '&') + "msg=" + UrlEncode(message_id);
-}
-
-size_t CollectBody(char* data, size_t size, size_t nmemb, void* user) {
-  auto* body = static_cast<std::string*>(user);
-  const size_t n = size * nmemb;
-  if (body->size() < kMaxResponseBytes) body->append(data, std::min(n, kMaxResponseBytes - body->size()));
-  return n;
 }
 
 struct CurlDeleter {
@@ -134,10 +129,9 @@ class TwilioChannel final : public Channel {
     const std::string url = config_.api_base + "/2010-04-01/Accounts/" + config_.account_sid +
                             (voice ? "/Calls.json" : "/Messages.json");
 
-    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+    CurlHandle curl(curl_easy_init());
     if (!curl) return InternalError(what + ": curl_easy_init failed");
     std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, "Accept: application/json"));
-    std::string body;
     CURL* h = curl.get();
     curl_easy_setopt(h, CURLOPT_URL, url.c_str());
     curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -147,33 +141,10 @@ class TwilioChannel final : public Channel {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
     curl_easy_setopt(h, CURLOPT_USERNAME, config_.account_sid.c_str());
     curl_easy_setopt(h, CURLOPT_PASSWORD, config_.auth_token.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(config_.request_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &CollectBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    const CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK) {
-      // curl_easy_strerror names the failure class only, never the URL or body.
-      const std::string failure = what + ": " + curl_easy_strerror(rc);
-      switch (rc) {
-        case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_URL_MALFORMAT:
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_PEER_FAILED_VERIFICATION:
-          return FailedPreconditionError(failure);
-        default:
-          // The request may or may not have reached the provider; a retry
-          // carries the same msg= and reconciles through the callbacks.
-          return UnavailableError(failure);
-      }
-    }
-    long http_code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_code);
+    ASSIGN_OR_RETURN(HttpResponse response,
+                     PerformHttp(h, {config_.connect_timeout, config_.request_timeout, kMaxResponseBytes}, what));
     Receipt receipt;
-    RETURN_IF_ERROR(InterpretTwilioResponse(http_code, body, what, &receipt));
+    RETURN_IF_ERROR(InterpretTwilioResponse(response.status, response.body, what, &receipt));
     return receipt;
   }
 
