@@ -10,6 +10,7 @@
 #include "campaigns/preview.h"
 #include "crypto/crypto.h"
 #include "engine/engine_testing.h"
+#include "practices/practices_testing.h"
 #include "patients/patients.h"
 #include "practices/practices.h"
 
@@ -50,10 +51,9 @@ class CampaignsTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(engine_.status().ok()) << engine_.status().ToString();
-    practice_ = NewPractice("Maple Family Dental");
-    const fs::path doc = engine_.dir() / "baa.pdf";
-    std::ofstream(doc) << "signed BAA document (synthetic)";
-    ASSERT_TRUE(practices::RecordBaa(*engine_, {practice_, "Dana Whitlock", "2025-11-01", doc.string(), 72}).ok());
+    auto practice = practices::AddPracticeWithBaaForTest(engine_);
+    ASSERT_TRUE(practice.ok()) << practice.status().ToString();
+    practice_ = *practice;
     std::istringstream in(kPatientsCsv);
     auto report = patients::ImportCsv(*engine_, practice_, in, {});
     ASSERT_TRUE(report.ok()) << report.status().ToString();

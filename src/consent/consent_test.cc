@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "engine/engine_testing.h"
+#include "practices/practices_testing.h"
 #include "practices/practices.h"
 
 namespace recall::consent {
@@ -36,14 +37,9 @@ class ConsentTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(engine_.status().ok()) << engine_.status().ToString();
-    auto p = practices::CreatePractice(*engine_, {"Maple Family Dental", "1 Main St, Springfield, IL 62701",
-                                                  "(217) 555-0100", "Maple Family Dental <office@maple.example>",
-                                                  "America/Chicago", "IL"});
-    ASSERT_TRUE(p.ok()) << p.status().ToString();
-    practice_ = p->practice_id;
-    const fs::path doc = engine_.dir() / "baa.pdf";
-    std::ofstream(doc) << "signed BAA document (synthetic)";
-    ASSERT_TRUE(practices::RecordBaa(*engine_, {practice_, "Dana Whitlock", "2025-11-01", doc.string(), 72}).ok());
+    auto practice = practices::AddPracticeWithBaaForTest(engine_);
+    ASSERT_TRUE(practice.ok()) << practice.status().ToString();
+    practice_ = *practice;
     Import("P1,Ana,Quill,(217) 555-0142,pat.one@example.com,,\n"
            "P2,Ben,Rook,(217) 555-0150,,,\n");
     patient_ = engine_->store().patients().GetByExternalIndex(practice_, Keys().BlindIndex("external_id", "P1"))

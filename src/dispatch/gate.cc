@@ -1,0 +1,200 @@
+#include "dispatch/gate.h"
+
+#include <chrono>
+#include <optional>
+
+#include "campaigns/campaigns.h"
+#include "consent/consent.h"
+#include "contact/contact.h"
+#include "dispatch/recipient_time_zone.h"
+#include "dispatch/send_window.h"
+#include "vendors/vendors.h"
+
+namespace recall::dispatch {
+
+namespace {
+
+// How long an unresolvable send time waits before the next attempt: long
+// enough not to spin, short enough that a fixed data folder takes effect soon.
+constexpr std::chrono::hours kUnresolvedRetry{1};
+
+// The patient's sealed fields are bound to the practice and the patient's
+// blind external index, as src/patients/patients.cc seals them.
+StatusOr<std::string> OpenPatientField(const crypto::PracticeKeys& keys, const store::PatientRow& row,
+                                       const std::string& sealed, const char* field) {
+  if (sealed.empty()) return std::string();
+  return keys.DecryptField(sealed, std::string("patient.") + field + "|" + row.practice_id + "|" +
+                                       row.external_index);
+}
+
+std::string_view ConsentReason(consent::Block block) {
+  switch (block) {
+    case consent::Block::kAllowed:
+      return "ok";
+    case consent::Block::kNoConsent:
+      return "no_consent";
+    case consent::Block::kRevoked:
+      return "consent_revoked";
+    case consent::Block::kContactChanged:
+      return "contact_changed";
+    case consent::Block::kNumberReassigned:
+      return "number_reassigned";
+  }
+  return "no_consent";
+}
+
+bool IsDispatchableState(std::string_view state) {
+  return state == campaigns::kApproved || state == campaigns::kScheduled || state == campaigns::kRunning;
+}
+
+}  // namespace
+
+std::string_view GateVerdictName(GateVerdict verdict) {
+  switch (verdict) {
+    case GateVerdict::kSend:
+      return "send";
+    case GateVerdict::kDefer:
+      return "defer";
+    case GateVerdict::kCancel:
+      return "cancel";
+  }
+  return "cancel";
+}
+
+StatusOr<GateDecision> Gate::Check(const GateRequest& request, const SendWindow& practice_window,
+                                   const CapPolicy& caps) {
+  const TimePoint now = engine_.clock().Now();
+
+  ASSIGN_OR_RETURN(consent::Channel channel, consent::ParseChannel(request.channel));
+  if (channel == consent::Channel::kPortal) {
+    return InvalidArgumentError("the dispatch gate sends on sms, email, voice or rvm, not portal");
+  }
+  ASSIGN_OR_RETURN(store::PracticeRow practice, engine_.store().practices().Get(request.practice_id));
+  ASSIGN_OR_RETURN(store::CampaignRow campaign,
+                   engine_.store().campaigns().GetCampaign(practice.practice_id, request.campaign_id));
+  // The consent purpose is the campaign's: a caller must not be able to send an
+  // outreach campaign under care consent.
+  const std::string purpose_name = request.purpose.empty() ? campaign.purpose : request.purpose;
+  if (purpose_name != campaign.purpose) {
+    return InvalidArgumentError("purpose " + purpose_name + " does not match campaign " + campaign.campaign_id +
+                                " (" + campaign.purpose + ")");
+  }
+  ASSIGN_OR_RETURN(consent::Purpose purpose, consent::ParsePurpose(purpose_name));
+  ASSIGN_OR_RETURN(store::PatientRow patient,
+                   engine_.store().patients().Get(practice.practice_id, request.patient_id));
+  ASSIGN_OR_RETURN(auto keys, engine_.KeysFor(practice.practice_id));
+
+  GateDecision decision;
+  decision.not_before = now;
+  audit::Details details{{"campaign_id", campaign.campaign_id},
+                         {"channel", std::string(consent::ChannelName(channel))},
+                         {"purpose", purpose_name}};
+
+  // Every return below goes through here: one audit record per decision, and
+  // no decision without its record.
+  auto decide = [&](GateVerdict verdict, std::string_view reason,
+                    std::optional<TimePoint> not_before = std::nullopt) -> StatusOr<GateDecision> {
+    decision.verdict = verdict;
+    decision.reason = std::string(reason);
+    if (not_before) decision.not_before = *not_before;
+    details["verdict"] = std::string(GateVerdictName(verdict));
+    details["reason"] = decision.reason;
+    details["contact_kind"] = decision.contact_kind;
+    if (verdict == GateVerdict::kDefer) details["not_before"] = FormatRfc3339Millis(decision.not_before);
+    RETURN_IF_ERROR(engine_.store()
+                        .audit()
+                        .Append(engine_.Event("dispatch.gate", practice.practice_id, patient.subject, details))
+                        .status());
+    return decision;
+  };
+
+  // 1. Approved content, word for word.
+  if (Status dispatchable = campaigns::CheckDispatchable(engine_, practice.practice_id, campaign.campaign_id);
+      !dispatchable.ok()) {
+    if (dispatchable.code() != StatusCode::kFailedPrecondition) return dispatchable;
+    // CheckDispatchable says only "no". A campaign that still claims approval
+    // but whose content no longer hashes to the approved value was changed
+    // behind the workflow's back; anything else is simply not approved (a
+    // normal edit returns the campaign to draft).
+    std::string_view reason = "not_approved";
+    if (IsDispatchableState(campaign.state) && !campaign.approved_hash.empty()) {
+      auto hash = campaigns::ContentHash(engine_, campaign);
+      if (!hash.ok() || *hash != campaign.approved_hash) reason = "hash_mismatch";
+    }
+    details["campaign_state"] = campaign.state;
+    return decide(GateVerdict::kCancel, reason);
+  }
+
+  // 2. A valid contact for the channel.
+  std::string contact;
+  if (channel == consent::Channel::kEmail) {
+    ASSIGN_OR_RETURN(std::string email, OpenPatientField(*keys, patient, patient.email_enc, "email"));
+    auto normalized = contact::NormalizeEmail(email);
+    if (email.empty() || !normalized.ok()) return decide(GateVerdict::kCancel, "no_contact");
+    contact = *normalized;
+    decision.contact_kind = "email";
+  } else {
+    ASSIGN_OR_RETURN(std::string phone, OpenPatientField(*keys, patient, patient.phone_enc, "phone"));
+    auto parsed = contact::ParsePhone(phone);
+    if (phone.empty() || !parsed.ok()) return decide(GateVerdict::kCancel, "no_contact");
+    contact = parsed->e164;
+    const std::string& line_type = patient.phone_line_type;
+    decision.contact_kind = line_type == "mobile" ? "phone_mobile"
+                            : line_type == "landline" ? "phone_landline"
+                                                      : "phone_unknown";
+    if (channel == consent::Channel::kSms && line_type == "landline") {
+      return decide(GateVerdict::kCancel, "landline_no_sms");
+    }
+    // Only the export's own column makes a US number textable (gate.h).
+    if (channel == consent::Channel::kSms && line_type != "mobile") {
+      return decide(GateVerdict::kCancel, "line_type_unknown");
+    }
+  }
+  if (request.contact_hard_bounced) return decide(GateVerdict::kCancel, "hard_bounce");
+
+  // 3. Consent for this exact contact, now.
+  consent::ConsentVault vault(engine_);
+  ASSIGN_OR_RETURN(consent::ConsentDecision consent,
+                   vault.Check(practice.practice_id, patient.patient_id, channel, purpose, contact, now));
+  if (!consent.consent_id.empty()) details["consent_id"] = consent.consent_id;
+  if (!consent.allowed()) return decide(GateVerdict::kCancel, ConsentReason(consent.block));
+
+  // 4. A vendor with a BAA for the channel.
+  if (Status baa = vendors::RequireVendorBaa(engine_, practice.practice_id, request.channel); !baa.ok()) {
+    if (baa.code() != StatusCode::kFailedPrecondition) return baa;
+    return decide(GateVerdict::kCancel, "no_vendor_baa");
+  }
+
+  // 5. Quiet hours in the recipient's local time. The phone's area code helps
+  // locate the recipient whatever the channel.
+  RecipientLocation location;
+  ASSIGN_OR_RETURN(location.postal_code, OpenPatientField(*keys, patient, patient.postal_code_enc, "postal_code"));
+  location.state = patient.state;
+  if (channel != consent::Channel::kEmail) {
+    location.phone_e164 = contact;
+  } else {
+    ASSIGN_OR_RETURN(std::string phone, OpenPatientField(*keys, patient, patient.phone_enc, "phone"));
+    location.phone_e164 = phone;
+  }
+  location.practice_timezone = practice.timezone;
+  auto zones = RecipientTimeZones(location);
+  if (!zones.ok()) return decide(GateVerdict::kDefer, "send_time_unresolved", now + kUnresolvedRetry);
+  details["zone_source"] = std::string(ZoneSourceName(zones->source));
+  auto send_time = CheckSendTime(now, zones->zones, zones->rules_state, practice_window);
+  if (!send_time.ok()) return decide(GateVerdict::kDefer, "send_time_unresolved", now + kUnresolvedRetry);
+  if (!send_time->allowed) {
+    details["zone"] = send_time->zone;
+    return decide(GateVerdict::kDefer, send_time->reason, send_time->next_allowed);
+  }
+
+  // 6. Frequency caps across campaigns.
+  const std::string subject = request.subject.empty() ? campaign.campaign_id : request.subject;
+  auto capped =
+      CheckCaps(now, request.recent_sends, request.channel, subject, zones->rules_state, caps);
+  if (!capped.ok()) return decide(GateVerdict::kDefer, "send_time_unresolved", now + kUnresolvedRetry);
+  if (!capped->allowed) return decide(GateVerdict::kDefer, capped->reason, capped->next_allowed);
+
+  return decide(GateVerdict::kSend, "ok");
+}
+
+}  // namespace recall::dispatch
