@@ -126,18 +126,18 @@ StatusOr<GateDecision> Gate::Check(const GateRequest& request, const SendWindow&
   }
 
   // 2. A valid contact for the channel.
-  std::string contact;
+  std::string address;  // the exact contact the message goes to; never logged
   if (channel == consent::Channel::kEmail) {
     ASSIGN_OR_RETURN(std::string email, OpenPatientField(*keys, patient, patient.email_enc, "email"));
     auto normalized = contact::NormalizeEmail(email);
     if (email.empty() || !normalized.ok()) return decide(GateVerdict::kCancel, "no_contact");
-    contact = *normalized;
+    address = *normalized;
     decision.contact_kind = "email";
   } else {
     ASSIGN_OR_RETURN(std::string phone, OpenPatientField(*keys, patient, patient.phone_enc, "phone"));
     auto parsed = contact::ParsePhone(phone);
     if (phone.empty() || !parsed.ok()) return decide(GateVerdict::kCancel, "no_contact");
-    contact = parsed->e164;
+    address = parsed->e164;
     const std::string& line_type = patient.phone_line_type;
     decision.contact_kind = line_type == "mobile" ? "phone_mobile"
                             : line_type == "landline" ? "phone_landline"
@@ -154,10 +154,10 @@ StatusOr<GateDecision> Gate::Check(const GateRequest& request, const SendWindow&
 
   // 3. Consent for this exact contact, now.
   consent::ConsentVault vault(engine_);
-  ASSIGN_OR_RETURN(consent::ConsentDecision consent,
-                   vault.Check(practice.practice_id, patient.patient_id, channel, purpose, contact, now));
-  if (!consent.consent_id.empty()) details["consent_id"] = consent.consent_id;
-  if (!consent.allowed()) return decide(GateVerdict::kCancel, ConsentReason(consent.block));
+  ASSIGN_OR_RETURN(consent::ConsentDecision consented,
+                   vault.Check(practice.practice_id, patient.patient_id, channel, purpose, address, now));
+  if (!consented.consent_id.empty()) details["consent_id"] = consented.consent_id;
+  if (!consented.allowed()) return decide(GateVerdict::kCancel, ConsentReason(consented.block));
 
   // 4. A vendor with a BAA for the channel.
   if (Status baa = vendors::RequireVendorBaa(engine_, practice.practice_id, request.channel); !baa.ok()) {
@@ -171,7 +171,7 @@ StatusOr<GateDecision> Gate::Check(const GateRequest& request, const SendWindow&
   ASSIGN_OR_RETURN(location.postal_code, OpenPatientField(*keys, patient, patient.postal_code_enc, "postal_code"));
   location.state = patient.state;
   if (channel != consent::Channel::kEmail) {
-    location.phone_e164 = contact;
+    location.phone_e164 = address;
   } else {
     ASSIGN_OR_RETURN(std::string phone, OpenPatientField(*keys, patient, patient.phone_enc, "phone"));
     location.phone_e164 = phone;
