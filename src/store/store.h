@@ -1,6 +1,6 @@
 #pragma once
 // Store: Recall's persistence, spoken in the domain's words (practices, patients,
-// audit; later consent, templates, campaigns, outbox), never in SQL. No SQL or
+// audit, consent, templates, campaigns, vendors, outbox), never in SQL. No SQL or
 // backend type leaks out of src/store/.
 //
 // Invariants every backend keeps:
@@ -27,6 +27,7 @@
 #include "crypto/keyring.h"
 #include "store/campaign_store.h"
 #include "store/consent_store.h"
+#include "store/outbox_store.h"
 #include "store/records.h"
 #include "store/vendor_store.h"
 
@@ -93,6 +94,7 @@ class Store {
   virtual ConsentStore& consent() = 0;      // store/consent_store.h
   virtual CampaignStore& campaigns() = 0;   // store/campaign_store.h
   virtual VendorStore& vendors() = 0;       // store/vendor_store.h
+  virtual OutboxStore& outbox() = 0;        // store/outbox_store.h
 };
 
 struct StoreOptions {

@@ -18,5 +18,6 @@ StatusOr<audit::AuditRecord> AppendAuditLocked(Db* db, const audit::AuditEvent& 
 std::unique_ptr<ConsentStore> NewSqliteConsentStore(Db* db, std::mutex* mu);    // consent_store.cc
 std::unique_ptr<CampaignStore> NewSqliteCampaignStore(Db* db, std::mutex* mu);  // campaign_store.cc
 std::unique_ptr<VendorStore> NewSqliteVendorStore(Db* db, std::mutex* mu);      // vendor_store.cc
+std::unique_ptr<OutboxStore> NewSqliteOutboxStore(Db* db, std::mutex* mu);      // outbox_store.cc
 
 }  // namespace recall::store::sqlite

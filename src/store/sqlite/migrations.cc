@@ -224,6 +224,37 @@ CREATE TABLE vendors (
 );
 CREATE INDEX vendors_by_channel ON vendors(practice_id, channel, active);
 )sql"},
+      {5, "durable outbox: one row per campaign x step x patient, leased by workers", R"sql(
+-- Rows hold no PHI: ids, channel, purpose, reason codes and times (INTEGER
+-- milliseconds since the Unix epoch). The body is rendered at send time.
+CREATE TABLE outbox (
+  practice_id    TEXT NOT NULL REFERENCES practices(practice_id),
+  message_id     TEXT NOT NULL,
+  campaign_id    TEXT NOT NULL,
+  step           INTEGER NOT NULL CHECK (step >= 0),
+  patient_id     TEXT NOT NULL,
+  channel        TEXT NOT NULL,
+  purpose        TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'sent', 'failed', 'cancelled')),
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  not_before_ms  INTEGER NOT NULL,
+  lease_until_ms INTEGER,
+  worker_id      TEXT,
+  provider_id    TEXT,
+  last_reason    TEXT,
+  sent_at_ms     INTEGER,
+  created_at_ms  INTEGER NOT NULL,
+  updated_at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, message_id),
+  -- The planner's idempotency key: one message per campaign step and patient.
+  UNIQUE (practice_id, campaign_id, step, patient_id)
+);
+-- Claim's two scans: due queued rows and abandoned leases.
+CREATE INDEX outbox_queued_due ON outbox(not_before_ms) WHERE state = 'queued';
+CREATE INDEX outbox_lease_expiry ON outbox(lease_until_ms) WHERE state = 'leased';
+-- Frequency caps: a patient's recent sends.
+CREATE INDEX outbox_sent_by_patient ON outbox(practice_id, patient_id, sent_at_ms) WHERE state = 'sent';
+)sql"},
   };
   return kMigrations;
 }

@@ -429,7 +429,8 @@ class SqliteStore final : public Store {
         audit_(db_.get(), &mu_),
         consent_(NewSqliteConsentStore(db_.get(), &mu_)),
         campaigns_(NewSqliteCampaignStore(db_.get(), &mu_)),
-        vendors_(NewSqliteVendorStore(db_.get(), &mu_)) {}
+        vendors_(NewSqliteVendorStore(db_.get(), &mu_)),
+        outbox_(NewSqliteOutboxStore(db_.get(), &mu_)) {}
 
   Status Init() {
     // Takes effect only when the database file is created (a no-op after).
@@ -451,6 +452,7 @@ class SqliteStore final : public Store {
   ConsentStore& consent() override { return *consent_; }
   CampaignStore& campaigns() override { return *campaigns_; }
   VendorStore& vendors() override { return *vendors_; }
+  OutboxStore& outbox() override { return *outbox_; }
 
  private:
   Status Migrate() {
@@ -481,6 +483,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<ConsentStore> consent_;
   std::unique_ptr<CampaignStore> campaigns_;
   std::unique_ptr<VendorStore> vendors_;
+  std::unique_ptr<OutboxStore> outbox_;
 };
 
 }  // namespace
