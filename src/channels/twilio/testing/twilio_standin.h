@@ -369,14 +369,15 @@ class TwilioStandIn final : public LoopbackServer {
              "\", \"status\": \"queued\", \"api_version\": \"2010-04-01\", \"error_code\": null}";
     }
     rec.answered = status;
-    WriteAll(fd, HttpResponse(status, body));
-    ::close(fd);
     const std::string callback = Param(rec.params, "StatusCallback");
     const std::string sid = rec.sid;
+    // Record before answering: the client may read Requests() as soon as it has the answer.
     {
       std::lock_guard<std::mutex> lock(mu_);
       received_.push_back(std::move(rec));
     }
+    WriteAll(fd, HttpResponse(status, body));
+    ::close(fd);
     if (status != 201 || callback.empty()) return;
     FormParams cb = {{"AccountSid", account_sid_}, {"ApiVersion", "2010-04-01"}};
     if (messages) {
