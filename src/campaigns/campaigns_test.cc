@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "scanner/scanner_testing.h"
 #include "campaigns/preview.h"
 #include "crypto/crypto.h"
 #include "engine/engine_testing.h"
@@ -40,13 +41,8 @@ const char kSmsFollowUp[] = "{{practice_name}}: we still have openings this mont
 class CampaignsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto created = scanner::Scanner::Create(scanner::ScannerOptions{});
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    scanner_ = created->release();
-  }
-  static void TearDownTestSuite() {
-    delete scanner_;
-    scanner_ = nullptr;
+    scanner_ = scanner::SharedScannerForTest();
+    ASSERT_NE(scanner_, nullptr) << "the scanner could not be built";
   }
 
   void SetUp() override {
@@ -111,12 +107,12 @@ class CampaignsTest : public ::testing::Test {
 
   int64_t AuditCount(const std::string& action) { return engine_.CountAudit(action); }
 
-  static scanner::Scanner* scanner_;
+  static const scanner::Scanner* scanner_;
   engine::TestEngine engine_;
   std::string practice_;
 };
 
-scanner::Scanner* CampaignsTest::scanner_ = nullptr;
+const scanner::Scanner* CampaignsTest::scanner_ = nullptr;
 
 bool HasFinding(const std::vector<LintFinding>& findings, std::string_view code_or_category) {
   for (const auto& f : findings) {

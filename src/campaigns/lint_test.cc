@@ -1,4 +1,5 @@
 #include "campaigns/lint.h"
+#include "scanner/scanner_testing.h"
 
 #include <gtest/gtest.h>
 
@@ -11,13 +12,8 @@ using templates::Tier;
 class LintTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto created = scanner::Scanner::Create(scanner::ScannerOptions{});
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    scanner_ = created->release();
-  }
-  static void TearDownTestSuite() {
-    delete scanner_;
-    scanner_ = nullptr;
+    scanner_ = scanner::SharedScannerForTest();
+    ASSERT_NE(scanner_, nullptr) << "the scanner could not be built";
   }
   static LintReport Run(std::string_view text, std::optional<Channel> channel = std::nullopt,
                         std::optional<Tier> tier = std::nullopt, std::string subject = "") {
@@ -33,10 +29,10 @@ class LintTest : public ::testing::Test {
     }
     return false;
   }
-  static scanner::Scanner* scanner_;
+  static const scanner::Scanner* scanner_;
 };
 
-scanner::Scanner* LintTest::scanner_ = nullptr;
+const scanner::Scanner* LintTest::scanner_ = nullptr;
 
 // Outreach texts that fail the found phone test.
 const char* const kClinical[] = {

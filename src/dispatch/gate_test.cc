@@ -1,4 +1,5 @@
 #include "dispatch/gate.h"
+#include "scanner/scanner_testing.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -41,13 +42,8 @@ TimePoint At(const char* rfc3339) { return *ParseRfc3339(rfc3339); }
 class GateTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    auto created = scanner::Scanner::Create(scanner::ScannerOptions{});
-    ASSERT_TRUE(created.ok()) << created.status().ToString();
-    scanner_ = created->release();
-  }
-  static void TearDownTestSuite() {
-    delete scanner_;
-    scanner_ = nullptr;
+    scanner_ = scanner::SharedScannerForTest();
+    ASSERT_NE(scanner_, nullptr) << "the scanner could not be built";
   }
 
   void SetUp() override {
@@ -172,7 +168,7 @@ class GateTest : public ::testing::Test {
     return out;
   }
 
-  static scanner::Scanner* scanner_;
+  static const scanner::Scanner* scanner_;
   engine::TestEngine engine_;
   fs::path doc_;
   std::string practice_, campaign_, sms_vendor_;
@@ -180,7 +176,7 @@ class GateTest : public ::testing::Test {
   std::string last_details_;
 };
 
-scanner::Scanner* GateTest::scanner_ = nullptr;
+const scanner::Scanner* GateTest::scanner_ = nullptr;
 
 TEST_F(GateTest, SendsAtTenLocal) {
   GateDecision d = Check(Request(il_));
