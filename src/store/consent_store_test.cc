@@ -6,29 +6,18 @@
 #include <functional>
 
 #include "store/store.h"
+#include "store/store_testing.h"
 
 namespace recall::store {
 namespace {
 
-struct Backend {
-  std::string name;
-  std::function<StatusOr<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
-};
-
-class ConsentStoreConformance : public ::testing::TestWithParam<Backend> {
+class ConsentStoreConformance : public StoreTestBase {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("recall-consent-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = GetParam().open(dir_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
+    StoreTestBase::SetUp();
+    if (HasFatalFailure()) return;
     for (const char* practice : {"prc_a", "prc_b"}) {
-      PracticeRow p{practice, "Maple Family Dental", "1 Main St, Springfield, IL 62701", "+12175550100",
-                    "office@maple.example", "America/Chicago", "IL", "2025-11-25T00:00:00.000Z"};
+      PracticeRow p = PracticeRowForTest(practice);
       ASSERT_TRUE(store_->practices().Create(p, {"dk_1", 1, "wrapped"}, Event("practice.create", practice)).ok());
     }
     auto imp = store_->patients().BeginImport("prc_a");
@@ -46,11 +35,6 @@ class ConsentStoreConformance : public ::testing::TestWithParam<Backend> {
     ASSERT_TRUE((*imp)->Upsert(r).ok());
     ASSERT_TRUE((*imp)->Commit(Event("patient.import", "prc_a")).ok());
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   audit::AuditEvent Event(std::string action, std::string practice = "") {
     return audit::AuditEvent{TimePoint(std::chrono::seconds(1764086400)), "test", std::move(action),
                              std::move(practice), "", {}};
@@ -81,8 +65,6 @@ class ConsentStoreConformance : public ::testing::TestWithParam<Backend> {
     return n;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(ConsentStoreConformance, AppendsInOrderAndReadsBack) {
@@ -176,12 +158,7 @@ TEST_P(ConsentStoreConformance, ReassignedNumbersKeepTheLatestDate) {
             StatusCode::kInvalidArgument);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ConsentStoreConformance,
-                         ::testing::Values(Backend{"sqlite",
-                                                   [](const std::filesystem::path& dir) {
-                                                     return OpenSqliteStore({(dir / "recall.db").string()});
-                                                   }}),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backends, ConsentStoreConformance, ::testing::ValuesIn(Backends()), BackendName);
 
 }  // namespace
 }  // namespace recall::store

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "store/store.h"
+#include "store/store_testing.h"
 
 namespace recall::store {
 namespace {
@@ -18,35 +19,18 @@ namespace {
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-struct Backend {
-  std::string name;
-  std::function<StatusOr<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
-};
-
 const TimePoint kT0 = TimePoint(seconds(1764086400));  // 2025-11-25T16:00:00Z
 
-class OutboxStoreConformance : public ::testing::TestWithParam<Backend> {
+class OutboxStoreConformance : public StoreTestBase {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("recall-outbox-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = GetParam().open(dir_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
+    StoreTestBase::SetUp();
+    if (HasFatalFailure()) return;
     for (const char* practice : {"prc_a", "prc_b"}) {
-      PracticeRow p{practice, "Maple Family Dental", "1 Main St, Springfield, IL 62701", "+12175550100",
-                    "office@maple.example", "America/Chicago", "IL", "2025-11-25T00:00:00.000Z"};
+      PracticeRow p = PracticeRowForTest(practice);
       ASSERT_TRUE(store_->practices().Create(p, {"dk_1", 1, "wrapped"}, Event("practice.create", practice)).ok());
     }
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   audit::AuditEvent Event(std::string action, std::string practice = "prc_a", TimePoint at = kT0) {
     return audit::AuditEvent{at, "system:worker", std::move(action), std::move(practice), "", {}};
   }
@@ -85,8 +69,6 @@ class OutboxStoreConformance : public ::testing::TestWithParam<Backend> {
     return n;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(OutboxStoreConformance, EnqueueIsIdempotentPerCampaignStepPatient) {
@@ -355,14 +337,7 @@ TEST_P(OutboxStoreConformance, RowsSurviveReopenAndHoldNoPhi) {
   }
 }
 
-std::vector<Backend> Backends() {
-  return {Backend{"sqlite", [](const std::filesystem::path& dir) {
-                    return OpenSqliteStore(StoreOptions{(dir / "recall.db").string()});
-                  }}};
-}
-
-INSTANTIATE_TEST_SUITE_P(AllBackends, OutboxStoreConformance, ::testing::ValuesIn(Backends()),
-                         [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(AllBackends, OutboxStoreConformance, ::testing::ValuesIn(Backends()), BackendName);
 
 }  // namespace
 }  // namespace recall::store

@@ -1,6 +1,7 @@
 // Conformance tests for Store, parameterised over every backend (SQLite now;
 // PostgreSQL joins the list when it arrives).
 #include "store/store.h"
+#include "store/store_testing.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,28 +12,12 @@
 namespace recall::store {
 namespace {
 
-struct Backend {
-  std::string name;
-  std::function<StatusOr<std::unique_ptr<Store>>(const std::filesystem::path& dir)> open;
-};
-
-class StoreConformance : public ::testing::TestWithParam<Backend> {
+class StoreConformance : public StoreTestBase {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("recall-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = GetParam().open(dir_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(s).value();
+    StoreTestBase::SetUp();
+    if (HasFatalFailure()) return;
   }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
   audit::AuditEvent Event(std::string action, std::string practice = "") {
     return audit::AuditEvent{TimePoint(std::chrono::seconds(1764000000)), "test", std::move(action),
                              std::move(practice), "", {}};
@@ -60,8 +45,6 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     return r;
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<Store> store_;
 };
 
 TEST_P(StoreConformance, PracticesAndBaa) {
@@ -154,12 +137,7 @@ TEST_P(StoreConformance, AuditChainsAndRefusesPhi) {
   EXPECT_EQ(v.records(), 5);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
-                         ::testing::Values(Backend{"sqlite",
-                                                   [](const std::filesystem::path& dir) {
-                                                     return OpenSqliteStore({(dir / "recall.db").string()});
-                                                   }}),
-                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(Backends()), BackendName);
 
 }  // namespace
 }  // namespace recall::store
