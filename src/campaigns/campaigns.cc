@@ -200,7 +200,7 @@ StatusOr<std::vector<store::CampaignStepRow>> ResolveSteps(engine::Engine& engin
           return InvalidArgumentError(where + "two templates for language " + t->language);
         }
       }
-      row.variants.push_back({t->language, t->template_id, t->version});
+      row.variants.push_back({t->channel, t->language, t->template_id, t->version});
     }
     std::sort(row.variants.begin(), row.variants.end(),
               [](const auto& a, const auto& b) { return a.language < b.language; });

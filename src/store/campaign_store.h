@@ -46,17 +46,31 @@ struct TemplateRow {
   std::string created_at;   // RFC 3339
 };
 
-// One language variant of a campaign step: a pinned template version.
+// One variant of a campaign step: a pinned template version for one channel
+// (the step's channel or one of its fallbacks) and one language.
 struct StepVariantRow {
+  std::string channel;   // the template's channel
   std::string language;  // the template's language
   std::string template_id;
   int64_t template_version = 1;
 };
 
+// Step conditions (which patients a later step is for).
+inline constexpr char kStepAlways[] = "always";
+// Only patients who have not responded (any inbound reply, confirmation,
+// click or opt-out) since the campaign started.
+inline constexpr char kStepNoResponse[] = "no_response";
+
 struct CampaignStepRow {
+  // "email" | "sms" | "voice" | "rvm", or "call_list": no message, the
+  // patients are listed for a person at the practice to phone.
   std::string channel;
+  // Channels tried in order when the patient cannot be reached on `channel`
+  // (no consent for it, no usable contact, a landline for SMS). Empty: none.
+  std::vector<std::string> fallback;
+  std::string condition = kStepAlways;  // kStepAlways | kStepNoResponse
   int64_t delay_hours = 0;  // after the previous step (the first: after start)
-  std::vector<StepVariantRow> variants;  // ordered by language
+  std::vector<StepVariantRow> variants;  // ordered by (channel, language); none for call_list
 };
 
 struct CampaignRow {

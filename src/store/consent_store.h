@@ -19,6 +19,7 @@
 //
 // Thread-safety: as Store (writes serialised by the backend).
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -86,6 +87,11 @@ class ConsentStore {
   virtual StatusOr<std::vector<ConsentRecordRow>> History(const std::string& practice_id,
                                                           const std::string& patient_id) = 0;
 
+  // Every patient-level record of the practice ordered by (patient_id, seq),
+  // until `visit` returns false (the planner's single pass; the store lock is
+  // held, so `visit` must not call back into the store).
+  virtual Status ScanHistories(const std::string& practice_id,
+                               const std::function<bool(const ConsentRecordRow&)>& visit) = 0;
   // Address-level records (patient_id "") for one contact blind index, in
   // sequence order.
   virtual StatusOr<std::vector<ConsentRecordRow>> AddressHistory(const std::string& practice_id,

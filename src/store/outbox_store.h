@@ -38,6 +38,14 @@
 // holds the row for how long) and is not audited; the attempt number appears
 // in the outcome's record.
 //
+// Paused campaigns: Claim hands out a campaign's rows only while the campaign
+// is "running" (rows of a campaign the store does not know are claimable, so
+// the outbox can be used on its own). Pausing a campaign therefore holds its
+// queued messages where they are; resuming releases them.
+//
+// Delivery reports: RecordDelivery stores what the provider said after it
+// accepted a sent message (delivered, undeliverable, failed), audited.
+//
 // Scoping: every method but Claim is scoped by practice id. Claim serves the
 // whole installation (workers are shared); each row it returns carries its
 // practice id.
@@ -71,6 +79,7 @@ struct OutboxRow {
   std::string patient_id;   // "pat_..."
   std::string channel;      // "email" | "sms" | "voice" | "rvm"
   std::string purpose;      // "care" | "outreach"
+  std::string language;     // the template variant to render (BCP-47); "" -> the campaign's only one
   std::string state = kOutboxQueued;
   int attempts = 0;         // claims so far (1 during the first send)
   TimePoint not_before;     // not claimed before this instant
@@ -79,6 +88,13 @@ struct OutboxRow {
   std::string provider_id;  // sent: the channel's Receipt::provider_id
   std::string last_reason;  // the last retry/defer/failure/cancel reason code
   TimePoint sent_at;        // sent: when; epoch otherwise
+  int defers = 0;           // how often the gate deferred it
+  // What the provider reported after accepting it: "" (nothing yet),
+  // "delivered", "undeliverable" (a hard bounce or a dead number) or "failed"
+  // (the provider gave up for another reason).
+  std::string delivery;
+  std::string delivery_reason;  // short code from the report; "" when none
+  TimePoint delivered_at;       // when the report arrived; epoch when none
   TimePoint created_at;
   TimePoint updated_at;
 };
@@ -96,6 +112,10 @@ struct EnqueueResult {
   int64_t inserted = 0;
   int64_t already_present = 0;  // same (practice, campaign, step, patient) or message id
 };
+
+inline constexpr char kDeliveryDelivered[] = "delivered";
+inline constexpr char kDeliveryUndeliverable[] = "undeliverable";
+inline constexpr char kDeliveryFailed[] = "failed";
 
 struct OutboxCounts {
   int64_t queued = 0;
@@ -156,10 +176,29 @@ class OutboxStore {
   virtual Status Defer(const OutboxLease& lease, TimePoint not_before, const std::string& reason_code,
                        const audit::AuditEvent& event) = 0;
 
+  // A delivery report for a sent message: delivery is kDeliveryDelivered,
+  // kDeliveryUndeliverable or kDeliveryFailed (InvalidArgument otherwise, or
+  // for a PHI-looking reason). A report for a message that is not "sent" is
+  // FailedPrecondition; a repeated report overwrites the earlier one (Kannel
+  // sends "buffered" then "delivered"). NotFound. Audited.
+  virtual Status RecordDelivery(const std::string& practice_id, const std::string& message_id,
+                                const std::string& delivery, const std::string& reason_code,
+                                const audit::AuditEvent& event) = 0;
+
   // NotFound (also when the message belongs to another practice).
   virtual StatusOr<OutboxRow> Get(const std::string& practice_id, const std::string& message_id) = 0;
   // How many of the campaign's rows are in each state.
   virtual StatusOr<OutboxCounts> CountByState(const std::string& practice_id, const std::string& campaign_id) = 0;
+  // The campaign's rows ordered by message id, after `after_message_id`
+  // ("" = from the start), at most `limit`.
+  virtual StatusOr<std::vector<OutboxRow>> ListByCampaign(const std::string& practice_id,
+                                                          const std::string& campaign_id,
+                                                          const std::string& after_message_id, int limit) = 0;
+  // Due rows (queued with not_before <= now, or an expired lease) of running
+  // campaigns, for `worker --until-idle`; and the earliest not_before among
+  // queued rows of running campaigns (epoch when none).
+  virtual StatusOr<int64_t> CountDue(TimePoint now) = 0;
+  virtual StatusOr<TimePoint> NextDue() = 0;
   // The patient's messages sent at or after `since`, across campaigns, oldest first.
   virtual StatusOr<std::vector<OutboxSend>> RecentSends(const std::string& practice_id, const std::string& patient_id,
                                                         TimePoint since) = 0;

@@ -29,6 +29,7 @@
 #include "store/consent_store.h"
 #include "store/outbox_store.h"
 #include "store/records.h"
+#include "store/run_store.h"
 #include "store/vendor_store.h"
 
 namespace recall::store {
@@ -45,6 +46,12 @@ class PracticeStore {
   virtual Status RecordBaa(const BaaRow& baa, const audit::AuditEvent& event) = 0;
   // The most recently recorded BAA, or nullopt.
   virtual StatusOr<std::optional<BaaRow>> LatestBaa(const std::string& practice_id) = 0;
+  // The practice's settings as a JSON object (practices/settings.h gives it
+  // its shape); "{}" when none were ever stored. NotFound for an unknown practice.
+  virtual StatusOr<std::string> GetSettings(const std::string& practice_id) = 0;
+  // Replaces the settings. NotFound for an unknown practice. Audited.
+  virtual Status PutSettings(const std::string& practice_id, const std::string& settings_json,
+                             const audit::AuditEvent& event) = 0;
   // The practice's live (not destroyed) wrapped data keys, newest first.
   virtual StatusOr<std::vector<crypto::WrappedKey>> DataKeys(const std::string& practice_id) = 0;
 };
@@ -73,6 +80,15 @@ class PatientStore {
   virtual StatusOr<PatientRow> GetByExternalIndex(const std::string& practice_id, const std::string& index) = 0;
   virtual StatusOr<std::vector<PatientRow>> FindByPhoneIndex(const std::string& practice_id, const std::string& index) = 0;
   virtual StatusOr<int64_t> Count(const std::string& practice_id) = 0;
+  // Calls `visit` for every patient of the practice in patient_id order, until
+  // it returns false (the planner's single pass). The store lock is held for
+  // the whole scan: `visit` must not call back into the store.
+  virtual Status Scan(const std::string& practice_id, const std::function<bool(const PatientRow&)>& visit) = 0;
+  // Records the phone's line type ("mobile" | "landline" | "unknown") as a
+  // carrier lookup reported it. NotFound; InvalidArgument for another value.
+  // Audited.
+  virtual Status SetLineType(const std::string& practice_id, const std::string& patient_id,
+                             const std::string& line_type, const audit::AuditEvent& event) = 0;
 };
 
 class AuditStore {
@@ -95,6 +111,7 @@ class Store {
   virtual CampaignStore& campaigns() = 0;   // store/campaign_store.h
   virtual VendorStore& vendors() = 0;       // store/vendor_store.h
   virtual OutboxStore& outbox() = 0;        // store/outbox_store.h
+  virtual RunStore& runs() = 0;             // store/run_store.h
 };
 
 struct StoreOptions {

@@ -1,5 +1,6 @@
 // SQLite implementation of CampaignStore. Every statement is scoped by
 // practice_id; every change commits with its audit record.
+#include <algorithm>
 #include <mutex>
 
 #include "store/sqlite/internal.h"
@@ -324,16 +325,18 @@ class SqliteCampaignStore final : public CampaignStore {
 
   Status InsertStepsLocked(const CampaignRow& c) {
     ASSIGN_OR_RETURN(Stmt step, db_->Prepare("INSERT INTO campaign_steps (practice_id, campaign_id, step_index, "
-                                             "channel, delay_hours) VALUES (?,?,?,?,?)"));
+                                             "channel, delay_hours, fallback, condition) VALUES (?,?,?,?,?,?,?)"));
     ASSIGN_OR_RETURN(Stmt variant, db_->Prepare("INSERT INTO campaign_step_variants (practice_id, campaign_id, "
-                                                "step_index, language, template_id, template_version) "
-                                                "VALUES (?,?,?,?,?,?)"));
+                                                "step_index, language, template_id, template_version, channel) "
+                                                "VALUES (?,?,?,?,?,?,?)"));
     ASSIGN_OR_RETURN(Stmt exists, db_->Prepare("SELECT 1 FROM templates WHERE practice_id = ? AND template_id = ? "
                                                "AND version = ?"));
     for (size_t step_idx = 0; step_idx < c.steps.size(); ++step_idx) {
       const CampaignStepRow& s = c.steps[step_idx];
       step.Bind(1, c.practice_id).Bind(2, c.campaign_id).Bind(3, static_cast<int64_t>(step_idx));
-      step.Bind(4, s.channel).Bind(5, s.delay_hours);
+      std::string fallback;
+      for (const std::string& f : s.fallback) fallback += (fallback.empty() ? "" : ",") + f;
+      step.Bind(4, s.channel).Bind(5, s.delay_hours).Bind(6, fallback).Bind(7, s.condition);
       RETURN_IF_ERROR(step.Run());
       for (const StepVariantRow& v : s.variants) {
         exists.Bind(1, c.practice_id).Bind(2, v.template_id).Bind(3, v.template_version);
@@ -345,6 +348,7 @@ class SqliteCampaignStore final : public CampaignStore {
         }
         variant.Bind(1, c.practice_id).Bind(2, c.campaign_id).Bind(3, static_cast<int64_t>(step_idx));
         variant.Bind(4, v.language).Bind(5, v.template_id).Bind(6, v.template_version);
+        variant.Bind(7, v.channel.empty() ? s.channel : v.channel);
         RETURN_IF_ERROR(variant.Run());
       }
     }
@@ -358,24 +362,35 @@ class SqliteCampaignStore final : public CampaignStore {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) return NotFoundError("no campaign " + campaign_id + " in practice " + practice_id);
     CampaignRow c = ReadCampaign(s);
-    ASSIGN_OR_RETURN(Stmt steps, db_->Prepare("SELECT step_index, channel, delay_hours FROM campaign_steps WHERE "
-                                              "practice_id = ? AND campaign_id = ? ORDER BY step_index"));
+    ASSIGN_OR_RETURN(Stmt steps, db_->Prepare("SELECT step_index, channel, delay_hours, fallback, condition FROM "
+                                              "campaign_steps WHERE practice_id = ? AND campaign_id = ? "
+                                              "ORDER BY step_index"));
     steps.Bind(1, practice_id).Bind(2, campaign_id);
     for (;;) {
       ASSIGN_OR_RETURN(bool more, steps.Step());
       if (!more) break;
-      c.steps.push_back({steps.Text(1), steps.Int(2), {}});
+      CampaignStepRow step;
+      step.channel = steps.Text(1);
+      step.delay_hours = steps.Int(2);
+      const std::string fallback = steps.Text(3);
+      for (size_t pos = 0; pos < fallback.size();) {
+        const size_t comma = std::min(fallback.find(',', pos), fallback.size());
+        step.fallback.push_back(fallback.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+      step.condition = steps.Text(4);
+      c.steps.push_back(std::move(step));
     }
-    ASSIGN_OR_RETURN(Stmt vars, db_->Prepare("SELECT step_index, language, template_id, template_version FROM "
-                                             "campaign_step_variants WHERE practice_id = ? AND campaign_id = ? "
-                                             "ORDER BY step_index, language"));
+    ASSIGN_OR_RETURN(Stmt vars, db_->Prepare("SELECT step_index, language, template_id, template_version, channel "
+                                             "FROM campaign_step_variants WHERE practice_id = ? AND campaign_id = ? "
+                                             "ORDER BY step_index, channel, language"));
     vars.Bind(1, practice_id).Bind(2, campaign_id);
     for (;;) {
       ASSIGN_OR_RETURN(bool more, vars.Step());
       if (!more) break;
       const auto idx = static_cast<size_t>(vars.Int(0));
       if (idx >= c.steps.size()) return DataLossError("campaign " + campaign_id + " has a variant without a step");
-      c.steps[idx].variants.push_back({vars.Text(1), vars.Text(2), vars.Int(3)});
+      c.steps[idx].variants.push_back({vars.Text(4), vars.Text(1), vars.Text(2), vars.Int(3)});
     }
     return c;
   }

@@ -105,6 +105,20 @@ class SqliteConsentStore final : public ConsentStore {
     return Query("patient_id", practice_id, patient_id);
   }
 
+  Status ScanHistories(const std::string& practice_id,
+                       const std::function<bool(const ConsentRecordRow&)>& visit) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kRecordColumns) +
+                                          " FROM consent_records WHERE practice_id = ? AND patient_id <> '' "
+                                          "ORDER BY patient_id, seq"));
+    s.Bind(1, practice_id);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row || !visit(ReadRecord(s))) break;
+    }
+    return OkStatus();
+  }
+
   StatusOr<std::vector<ConsentRecordRow>> AddressHistory(const std::string& practice_id,
                                                          const std::string& contact_index) override {
     if (contact_index.empty()) return std::vector<ConsentRecordRow>();

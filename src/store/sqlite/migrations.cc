@@ -255,6 +255,103 @@ CREATE INDEX outbox_lease_expiry ON outbox(lease_until_ms) WHERE state = 'leased
 -- Frequency caps: a patient's recent sends.
 CREATE INDEX outbox_sent_by_patient ON outbox(practice_id, patient_id, sent_at_ms) WHERE state = 'sent';
 )sql"},
+      {6, "campaign sequences (fallback channels, conditions, call lists), runs, plan, delivery, inbound, settings", R"sql(
+-- Sequences: a step may fall back to other channels and carry a condition; its
+-- variants are keyed by (channel, language).
+ALTER TABLE campaign_steps ADD COLUMN fallback TEXT NOT NULL DEFAULT '';
+ALTER TABLE campaign_steps ADD COLUMN condition TEXT NOT NULL DEFAULT 'always';
+CREATE TABLE campaign_step_variants_v6 (
+  practice_id      TEXT NOT NULL,
+  campaign_id      TEXT NOT NULL,
+  step_index       INTEGER NOT NULL,
+  channel          TEXT NOT NULL,
+  language         TEXT NOT NULL,
+  template_id      TEXT NOT NULL,
+  template_version INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, campaign_id, step_index, channel, language),
+  FOREIGN KEY (practice_id, campaign_id, step_index)
+    REFERENCES campaign_steps(practice_id, campaign_id, step_index),
+  FOREIGN KEY (practice_id, template_id, template_version)
+    REFERENCES templates(practice_id, template_id, version)
+) WITHOUT ROWID;
+INSERT INTO campaign_step_variants_v6
+  SELECT v.practice_id, v.campaign_id, v.step_index, s.channel, v.language, v.template_id, v.template_version
+  FROM campaign_step_variants v JOIN campaign_steps s
+    ON s.practice_id = v.practice_id AND s.campaign_id = v.campaign_id AND s.step_index = v.step_index;
+DROP TABLE campaign_step_variants;
+ALTER TABLE campaign_step_variants_v6 RENAME TO campaign_step_variants;
+CREATE INDEX campaign_step_variants_by_template ON campaign_step_variants(practice_id, template_id);
+
+-- Practice settings (send window, caps, language policy, ...), one JSON object.
+CREATE TABLE practice_settings (
+  practice_id   TEXT PRIMARY KEY REFERENCES practices(practice_id),
+  settings_json TEXT NOT NULL,
+  updated_at    TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Outbox: the variant's language, deferral count and delivery reports.
+ALTER TABLE outbox ADD COLUMN language TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN defers INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN delivery TEXT NOT NULL DEFAULT ''
+  CHECK (delivery IN ('', 'delivered', 'undeliverable', 'failed'));
+ALTER TABLE outbox ADD COLUMN delivery_reason TEXT;
+ALTER TABLE outbox ADD COLUMN delivered_at_ms INTEGER;
+CREATE INDEX outbox_by_campaign ON outbox(practice_id, campaign_id, state);
+
+-- Campaign runs: when each step falls due, and whether it has been planned.
+CREATE TABLE step_runs (
+  practice_id   TEXT NOT NULL REFERENCES practices(practice_id),
+  campaign_id   TEXT NOT NULL,
+  step          INTEGER NOT NULL CHECK (step >= 0),
+  due_at_ms     INTEGER NOT NULL,
+  planned_at_ms INTEGER,
+  entries       INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (practice_id, campaign_id, step)
+) WITHOUT ROWID;
+CREATE INDEX step_runs_due ON step_runs(due_at_ms) WHERE planned_at_ms IS NULL;
+
+-- The planner's decision for every patient it considered.
+CREATE TABLE plan_entries (
+  practice_id   TEXT NOT NULL,
+  campaign_id   TEXT NOT NULL,
+  step          INTEGER NOT NULL,
+  patient_id    TEXT NOT NULL,
+  decision      TEXT NOT NULL CHECK (decision IN ('planned', 'skipped', 'call_list')),
+  reason        TEXT NOT NULL,
+  channel       TEXT NOT NULL DEFAULT '',
+  language      TEXT NOT NULL DEFAULT '',
+  message_id    TEXT NOT NULL DEFAULT '',
+  planned_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, campaign_id, step, patient_id)
+) WITHOUT ROWID;
+
+-- What patients did in reply (never the text).
+CREATE TABLE inbound_events (
+  practice_id    TEXT NOT NULL REFERENCES practices(practice_id),
+  event_id       TEXT NOT NULL,
+  patient_id     TEXT NOT NULL DEFAULT '',
+  channel        TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  campaign_id    TEXT NOT NULL DEFAULT '',
+  message_id     TEXT NOT NULL DEFAULT '',
+  received_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, event_id)
+) WITHOUT ROWID;
+CREATE INDEX inbound_by_patient ON inbound_events(practice_id, patient_id, received_at_ms);
+CREATE INDEX inbound_by_campaign ON inbound_events(practice_id, campaign_id, kind);
+
+-- Contacts a provider reported as invalid (hard bounce, dead number).
+CREATE TABLE invalid_contacts (
+  practice_id   TEXT NOT NULL REFERENCES practices(practice_id),
+  patient_id    TEXT NOT NULL,
+  channel       TEXT NOT NULL,
+  contact_index BLOB NOT NULL,
+  reason        TEXT NOT NULL,
+  message_id    TEXT NOT NULL,
+  marked_at_ms  INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, patient_id, channel, contact_index)
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

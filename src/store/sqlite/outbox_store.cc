@@ -18,16 +18,36 @@ OutboxLease LeaseOf(const OutboxRow& claimed) {
 }
 
 namespace sqlite {
-namespace {
-
-constexpr std::string_view kOutboxColumns =
-    "message_id, practice_id, campaign_id, step, patient_id, channel, purpose, state, attempts, not_before_ms, "
-    "lease_until_ms, worker_id, provider_id, last_reason, sent_at_ms, created_at_ms, updated_at_ms";
 
 int64_t ToMillis(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 TimePoint FromMillis(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+StatusOr<Stmt> PrepareOutboxInsert(Db* db) {
+  return db->Prepare("INSERT INTO outbox (message_id, practice_id, campaign_id, step, "
+                     "patient_id, channel, purpose, language, state, attempts, not_before_ms, "
+                     "created_at_ms, updated_at_ms) VALUES (?,?,?,?,?,?,?,?,'queued',0,?,?,?) "
+                     "ON CONFLICT DO NOTHING");
+}
+
+StatusOr<bool> InsertOutboxLocked(Db* db, Stmt& ins, const OutboxRow& r, int64_t now_ms) {
+  ins.BindUnowned(1, r.message_id).BindUnowned(2, r.practice_id).BindUnowned(3, r.campaign_id);
+  ins.Bind(4, int64_t{r.step}).BindUnowned(5, r.patient_id).BindUnowned(6, r.channel).BindUnowned(7, r.purpose);
+  ins.BindUnowned(8, r.language).Bind(9, ToMillis(r.not_before)).Bind(10, now_ms).Bind(11, now_ms);
+  Status run = ins.Run();
+  ins.Reset();
+  RETURN_IF_ERROR(run);
+  return sqlite3_changes(db->raw()) > 0;
+}
+
+namespace {
+
+constexpr std::string_view kOutboxColumns =
+    "message_id, practice_id, campaign_id, step, patient_id, channel, purpose, state, attempts, not_before_ms, "
+    "lease_until_ms, worker_id, provider_id, last_reason, sent_at_ms, created_at_ms, updated_at_ms, language, defers, "
+    "delivery, delivery_reason, delivered_at_ms";
+
 
 std::string OptText(const Stmt& s, int col) { return s.IsNull(col) ? "" : s.Text(col); }
 TimePoint OptTime(const Stmt& s, int col) { return s.IsNull(col) ? TimePoint() : FromMillis(s.Int(col)); }
@@ -51,7 +71,28 @@ OutboxRow ReadOutbox(const Stmt& s) {
   r.sent_at = OptTime(s, 14);
   r.created_at = FromMillis(s.Int(15));
   r.updated_at = FromMillis(s.Int(16));
+  r.language = s.Text(17);
+  r.defers = static_cast<int>(s.Int(18));
+  r.delivery = s.Text(19);
+  r.delivery_reason = OptText(s, 20);
+  r.delivered_at = OptTime(s, 21);
   return r;
+}
+
+// Rows are claimable only while their campaign runs (or when the store has no
+// such campaign: the outbox used on its own).
+constexpr char kCampaignRunning[] =
+    "NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.practice_id = o.practice_id AND "
+    "c.campaign_id = o.campaign_id AND c.state <> 'running')";
+
+// Delivery reasons are short codes ("" allowed): letters, digits, '_', '.',
+// ':' and '-', at most 64 bytes. (The audit PHI guard still checks them.)
+bool IsReasonCode(const std::string& code) {
+  if (code.size() > 64) return false;
+  return std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '.' || c == ':';
+  });
 }
 
 // Message ids become file names and header values downstream: keep them to
@@ -83,20 +124,12 @@ class SqliteOutboxStore final : public OutboxStore {
     exists.Bind(1, event.practice_id);
     ASSIGN_OR_RETURN(bool found, exists.Step());
     if (!found) return NotFoundError("no practice " + event.practice_id);
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT INTO outbox (message_id, practice_id, campaign_id, step, "
-                                            "patient_id, channel, purpose, state, attempts, not_before_ms, "
-                                            "created_at_ms, updated_at_ms) VALUES (?,?,?,?,?,?,?,'queued',0,?,?,?) "
-                                            "ON CONFLICT DO NOTHING"));
     const int64_t now_ms = ToMillis(event.time);
     EnqueueResult result;
+    ASSIGN_OR_RETURN(Stmt ins, PrepareOutboxInsert(db_));
     for (const OutboxRow& r : rows) {
-      ins.Bind(1, r.message_id).Bind(2, r.practice_id).Bind(3, r.campaign_id).Bind(4, int64_t{r.step});
-      ins.Bind(5, r.patient_id).Bind(6, r.channel).Bind(7, r.purpose).Bind(8, ToMillis(r.not_before));
-      ins.Bind(9, now_ms).Bind(10, now_ms);
-      Status s = ins.Run();
-      ins.Reset();
-      RETURN_IF_ERROR(s);
-      if (sqlite3_changes(db_->raw()) > 0) {
+      ASSIGN_OR_RETURN(bool inserted, InsertOutboxLocked(db_, ins, r, now_ms));
+      if (inserted) {
         ++result.inserted;
       } else {
         ++result.already_present;
@@ -121,11 +154,12 @@ class SqliteOutboxStore final : public OutboxStore {
     Txn txn(db_);
     RETURN_IF_ERROR(txn.Begin());
     const int64_t now_ms = ToMillis(now);
-    ASSIGN_OR_RETURN(Stmt due, db_->Prepare("SELECT rowid, not_before_ms AS due FROM outbox "
-                                            "WHERE state = 'queued' AND not_before_ms <= ?1 "
-                                            "UNION ALL SELECT rowid, lease_until_ms AS due FROM outbox "
-                                            "WHERE state = 'leased' AND lease_until_ms <= ?1 "
-                                            "ORDER BY 2, 1 LIMIT ?2"));
+    ASSIGN_OR_RETURN(Stmt due, db_->Prepare(std::string("SELECT rowid, not_before_ms AS due FROM outbox o "
+                                                        "WHERE state = 'queued' AND not_before_ms <= ?1 AND ") +
+                                            kCampaignRunning +
+                                            " UNION ALL SELECT rowid, lease_until_ms AS due FROM outbox o "
+                                            "WHERE state = 'leased' AND lease_until_ms <= ?1 AND " +
+                                            kCampaignRunning + " ORDER BY 2, 1 LIMIT ?2"));
     due.Bind(1, now_ms).Bind(2, int64_t{limit});
     std::vector<int64_t> rowids;
     for (;;) {
@@ -168,7 +202,78 @@ class SqliteOutboxStore final : public OutboxStore {
   }
   Status Defer(const OutboxLease& lease, TimePoint not_before, const std::string& reason_code,
                const audit::AuditEvent& event) override {
-    return Transition(lease, kOutboxQueued, &not_before, reason_code, "", event);
+    return Transition(lease, kOutboxQueued, &not_before, reason_code, "", event, /*defer=*/true);
+  }
+
+  Status RecordDelivery(const std::string& practice_id, const std::string& message_id, const std::string& delivery,
+                        const std::string& reason_code, const audit::AuditEvent& event) override {
+    if (delivery != kDeliveryDelivered && delivery != kDeliveryUndeliverable && delivery != kDeliveryFailed) {
+      return InvalidArgumentError("delivery must be delivered, undeliverable or failed");
+    }
+    if (!IsReasonCode(reason_code)) return InvalidArgumentError("delivery reason must be a short code");
+    std::lock_guard<std::mutex> lock(*mu_);
+    Txn txn(db_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(OutboxRow current, GetLocked(practice_id, message_id));
+    if (current.state != kOutboxSent) {
+      return FailedPreconditionError("delivery report for " + message_id + " which is " + current.state);
+    }
+    ASSIGN_OR_RETURN(Stmt up, db_->Prepare("UPDATE outbox SET delivery = ?, delivery_reason = ?, delivered_at_ms = ?, "
+                                           "updated_at_ms = ? WHERE practice_id = ? AND message_id = ?"));
+    const int64_t now_ms = ToMillis(event.time);
+    up.Bind(1, delivery).Bind(2, reason_code).Bind(3, now_ms).Bind(4, now_ms).Bind(5, practice_id).Bind(6, message_id);
+    RETURN_IF_ERROR(up.Run());
+    audit::AuditEvent e = event;
+    if (e.subject.empty()) e.subject = message_id;
+    e.details["message_id"] = message_id;
+    e.details["campaign_id"] = current.campaign_id;
+    e.details["channel"] = current.channel;
+    e.details["delivery"] = delivery;
+    if (!reason_code.empty()) e.details["reason"] = reason_code;
+    RETURN_IF_ERROR(AppendAuditLocked(db_, e).status());
+    return txn.Commit();
+  }
+
+  StatusOr<std::vector<OutboxRow>> ListByCampaign(const std::string& practice_id, const std::string& campaign_id,
+                                                  const std::string& after_message_id, int limit) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kOutboxColumns) +
+                                          " FROM outbox WHERE practice_id = ? AND campaign_id = ? AND "
+                                          "message_id > ? ORDER BY message_id LIMIT ?"));
+    s.Bind(1, practice_id).Bind(2, campaign_id).Bind(3, after_message_id).Bind(4, int64_t{limit});
+    std::vector<OutboxRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadOutbox(s));
+    }
+    return out;
+  }
+
+  StatusOr<int64_t> CountDue(TimePoint now) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT (SELECT count(*) FROM outbox o WHERE state = 'queued' "
+                                                      "AND not_before_ms <= ?1 AND ") +
+                                          kCampaignRunning +
+                                          ") + (SELECT count(*) FROM outbox o WHERE state = 'leased' AND "
+                                          "lease_until_ms <= ?1 AND " +
+                                          kCampaignRunning + ")"));
+    s.Bind(1, ToMillis(now));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    return row ? s.Int(0) : 0;
+  }
+
+  StatusOr<TimePoint> NextDue() override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT min(due) FROM (SELECT min(not_before_ms) AS due FROM "
+                                                      "outbox o WHERE state = 'queued' AND ") +
+                                          kCampaignRunning +
+                                          " UNION ALL SELECT min(lease_until_ms) FROM outbox o WHERE "
+                                          "state = 'leased' AND " +
+                                          kCampaignRunning + ")"));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row || s.IsNull(0)) return TimePoint();
+    return FromMillis(s.Int(0));
   }
 
   StatusOr<OutboxRow> Get(const std::string& practice_id, const std::string& message_id) override {
@@ -216,7 +321,8 @@ class SqliteOutboxStore final : public OutboxStore {
   // One fenced state change and its audit record, in one transaction.
   // `not_before` is set only for transitions back to queued.
   Status Transition(const OutboxLease& lease, const char* to_state, const TimePoint* not_before,
-                    const std::string& reason, const std::string& provider_id, const audit::AuditEvent& event) {
+                    const std::string& reason, const std::string& provider_id, const audit::AuditEvent& event,
+                    bool defer = false) {
     std::lock_guard<std::mutex> lock(*mu_);
     Txn txn(db_);
     RETURN_IF_ERROR(txn.Begin());
@@ -231,14 +337,14 @@ class SqliteOutboxStore final : public OutboxStore {
                                            "not_before_ms = coalesce(?, not_before_ms), "
                                            "provider_id = coalesce(?, provider_id), "
                                            "last_reason = coalesce(?, last_reason), "
-                                           "sent_at_ms = coalesce(?, sent_at_ms), updated_at_ms = ? "
-                                           "WHERE practice_id = ? AND message_id = ?"));
+                                           "sent_at_ms = coalesce(?, sent_at_ms), updated_at_ms = ?, "
+                                           "defers = defers + ? WHERE practice_id = ? AND message_id = ?"));
     up.Bind(1, std::string_view(to_state));
     if (not_before != nullptr) up.Bind(2, ToMillis(*not_before)); else up.BindBlob(2, "");  // NULL
     if (!provider_id.empty()) up.Bind(3, provider_id); else up.BindBlob(3, "");
     if (!reason.empty()) up.Bind(4, reason); else up.BindBlob(4, "");
     if (std::string_view(to_state) == kOutboxSent) up.Bind(5, now_ms); else up.BindBlob(5, "");
-    up.Bind(6, now_ms).Bind(7, lease.practice_id).Bind(8, lease.message_id);
+    up.Bind(6, now_ms).Bind(7, int64_t{defer ? 1 : 0}).Bind(8, lease.practice_id).Bind(9, lease.message_id);
     RETURN_IF_ERROR(up.Run());
 
     audit::AuditEvent e = event;

@@ -15,16 +15,6 @@
 
 namespace recall::store {
 namespace sqlite {
-namespace {
-
-// Every patients column but practice_key (callers know their practice).
-constexpr std::string_view kPatientColumns =
-    "patient_id, external_index, subject, external_id_enc, first_name_enc, last_name_enc, "
-    "email_enc, email_index, phone_enc, phone_index, phone_line_type, language, last_visit, status, "
-    "provider_name, postal_code_enc, state, updated_at";
-
-// Scopes a patients query by practice: the practice's internal key.
-constexpr std::string_view kPracticeKeyOf = "(SELECT practice_key FROM practices WHERE practice_id = ?)";
 
 // Blind indexes cross the Store interface as 32 lowercase hex digits and are
 // stored as their 16 raw bytes (BLOB), halving every index entry. A value of
@@ -67,6 +57,17 @@ std::string ReadIndex(const Stmt& s, int col) {
   }
   return out;
 }
+
+namespace {
+
+// Every patients column but practice_key (callers know their practice).
+constexpr std::string_view kPatientColumns =
+    "patient_id, external_index, subject, external_id_enc, first_name_enc, last_name_enc, "
+    "email_enc, email_index, phone_enc, phone_index, phone_line_type, language, last_visit, status, "
+    "provider_name, postal_code_enc, state, updated_at";
+
+// Scopes a patients query by practice: the practice's internal key.
+constexpr std::string_view kPracticeKeyOf = "(SELECT practice_key FROM practices WHERE practice_id = ?)";
 
 PatientRow ReadPatient(const Stmt& s, const std::string& practice_id) {
   PatientRow r;
@@ -187,6 +188,34 @@ class SqlitePracticeStore final : public PracticeStore {
     b.breach_notice_hours = static_cast<int>(s.Int(5));
     b.recorded_at = s.Text(6);
     return std::optional<BaaRow>(std::move(b));
+  }
+
+  StatusOr<std::string> GetSettings(const std::string& practice_id) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT coalesce((SELECT settings_json FROM practice_settings WHERE "
+                                          "practice_id = ?1), '{}') FROM practices WHERE practice_id = ?1"));
+    s.Bind(1, practice_id);
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return NotFoundError("no practice " + practice_id);
+    return s.Text(0);
+  }
+
+  Status PutSettings(const std::string& practice_id, const std::string& settings_json,
+                     const audit::AuditEvent& event) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    Txn txn(db_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT 1 FROM practices WHERE practice_id = ?"));
+    q.Bind(1, practice_id);
+    ASSIGN_OR_RETURN(bool found, q.Step());
+    if (!found) return NotFoundError("no practice " + practice_id);
+    ASSIGN_OR_RETURN(Stmt up, db_->Prepare("INSERT INTO practice_settings (practice_id, settings_json, updated_at) "
+                                           "VALUES (?1, ?2, ?3) ON CONFLICT (practice_id) DO UPDATE SET "
+                                           "settings_json = ?2, updated_at = ?3"));
+    up.Bind(1, practice_id).Bind(2, settings_json).Bind(3, FormatRfc3339Millis(event.time));
+    RETURN_IF_ERROR(up.Run());
+    RETURN_IF_ERROR(AppendAuditLocked(db_, event).status());
+    return txn.Commit();
   }
 
   StatusOr<std::vector<crypto::WrappedKey>> DataKeys(const std::string& practice_id) override {
@@ -361,6 +390,37 @@ class SqlitePatientStore final : public PatientStore {
     return out;
   }
 
+  Status Scan(const std::string& practice_id, const std::function<bool(const PatientRow&)>& visit) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kPatientColumns) +
+                                          " FROM patients WHERE practice_key = " + std::string(kPracticeKeyOf) +
+                                          " ORDER BY patient_id"));
+    s.Bind(1, practice_id);
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row || !visit(ReadPatient(s, practice_id))) break;
+    }
+    return OkStatus();
+  }
+
+  Status SetLineType(const std::string& practice_id, const std::string& patient_id, const std::string& line_type,
+                     const audit::AuditEvent& event) override {
+    if (line_type != "mobile" && line_type != "landline" && line_type != "unknown") {
+      return InvalidArgumentError("line type must be mobile, landline or unknown");
+    }
+    std::lock_guard<std::mutex> lock(*mu_);
+    Txn txn(db_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(Stmt up, db_->Prepare(std::string("UPDATE patients SET phone_line_type = ?, updated_at = ? "
+                                                       "WHERE practice_key = ") +
+                                           std::string(kPracticeKeyOf) + " AND patient_id = ?"));
+    up.Bind(1, line_type).Bind(2, FormatRfc3339Millis(event.time)).Bind(3, practice_id).Bind(4, patient_id);
+    RETURN_IF_ERROR(up.Run());
+    if (sqlite3_changes(db_->raw()) == 0) return NotFoundError("no patient " + patient_id + " in practice " + practice_id);
+    RETURN_IF_ERROR(AppendAuditLocked(db_, event).status());
+    return txn.Commit();
+  }
+
   StatusOr<int64_t> Count(const std::string& practice_id) override {
     std::lock_guard<std::mutex> lock(*mu_);
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT count(*) FROM patients WHERE practice_key = ") + std::string(kPracticeKeyOf)));
@@ -430,7 +490,8 @@ class SqliteStore final : public Store {
         consent_(NewSqliteConsentStore(db_.get(), &mu_)),
         campaigns_(NewSqliteCampaignStore(db_.get(), &mu_)),
         vendors_(NewSqliteVendorStore(db_.get(), &mu_)),
-        outbox_(NewSqliteOutboxStore(db_.get(), &mu_)) {}
+        outbox_(NewSqliteOutboxStore(db_.get(), &mu_)),
+        runs_(NewSqliteRunStore(db_.get(), &mu_)) {}
 
   Status Init() {
     // Takes effect only when the database file is created (a no-op after).
@@ -453,6 +514,7 @@ class SqliteStore final : public Store {
   CampaignStore& campaigns() override { return *campaigns_; }
   VendorStore& vendors() override { return *vendors_; }
   OutboxStore& outbox() override { return *outbox_; }
+  RunStore& runs() override { return *runs_; }
 
  private:
   Status Migrate() {
@@ -484,6 +546,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<CampaignStore> campaigns_;
   std::unique_ptr<VendorStore> vendors_;
   std::unique_ptr<OutboxStore> outbox_;
+  std::unique_ptr<RunStore> runs_;
 };
 
 }  // namespace
