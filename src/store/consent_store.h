@@ -87,9 +87,10 @@ class ConsentStore {
   virtual StatusOr<std::vector<ConsentRecordRow>> History(const std::string& practice_id,
                                                           const std::string& patient_id) = 0;
 
-  // Every patient-level record of the practice ordered by (patient_id, seq),
-  // until `visit` returns false (the planner's single pass; the store lock is
-  // held, so `visit` must not call back into the store).
+  // Every record of the practice ordered by (patient_id, seq) — address-level
+  // records (patient_id "") first — until `visit` returns false (the
+  // planner's single pass; the store lock is held, so `visit` must not call
+  // back into the store).
   virtual Status ScanHistories(const std::string& practice_id,
                                const std::function<bool(const ConsentRecordRow&)>& visit) = 0;
   // Address-level records (patient_id "") for one contact blind index, in
@@ -110,6 +111,8 @@ class ConsentStore {
   // already known) and the audit event, in one transaction.
   virtual Status ImportReassigned(const std::string& practice_id, const std::vector<ReassignedNumberRow>& rows,
                                   const audit::AuditEvent& event) = 0;
+  // Every known reassigned number of the practice (the planner loads them once).
+  virtual StatusOr<std::vector<ReassignedNumberRow>> ListReassigned(const std::string& practice_id) = 0;
   // The latest known disconnect date (YYYY-MM-DD) of a number, or nullopt.
   virtual StatusOr<std::optional<std::string>> DisconnectedOn(const std::string& practice_id,
                                                               const std::string& phone_index) = 0;

@@ -199,6 +199,14 @@ class OutboxStore {
   // queued rows of running campaigns (epoch when none).
   virtual StatusOr<int64_t> CountDue(TimePoint now) = 0;
   virtual StatusOr<TimePoint> NextDue() = 0;
+  // For every (patient, channel) of the practice with messages sent at or
+  // after `since`: how many (the planner's cap check, in one query).
+  struct SentCount {
+    std::string patient_id;
+    std::string channel;
+    int64_t count = 0;
+  };
+  virtual StatusOr<std::vector<SentCount>> SentCountsSince(const std::string& practice_id, TimePoint since) = 0;
   // The patient's messages sent at or after `since`, across campaigns, oldest first.
   virtual StatusOr<std::vector<OutboxSend>> RecentSends(const std::string& practice_id, const std::string& patient_id,
                                                         TimePoint since) = 0;

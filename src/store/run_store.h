@@ -109,7 +109,7 @@ class RunStore {
   // The campaign's step runs in step order; empty before StartRun.
   virtual StatusOr<std::vector<StepRunRow>> StepRuns(const std::string& practice_id,
                                                      const std::string& campaign_id) = 0;
-  // Unplanned steps of any practice's campaigns in state "running" that are due
+  // Unplanned steps of any practice's campaigns in state "scheduled" or "running" that are due
   // at `now`, oldest first.
   virtual StatusOr<std::vector<StepRunRow>> DueSteps(TimePoint now, int limit) = 0;
   // Closes a step. NotFound when the step run does not exist.

@@ -109,7 +109,7 @@ class SqliteConsentStore final : public ConsentStore {
                        const std::function<bool(const ConsentRecordRow&)>& visit) override {
     std::lock_guard<std::mutex> lock(*mu_);
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kRecordColumns) +
-                                          " FROM consent_records WHERE practice_id = ? AND patient_id <> '' "
+                                          " FROM consent_records WHERE practice_id = ? "
                                           "ORDER BY patient_id, seq"));
     s.Bind(1, practice_id);
     for (;;) {
@@ -184,6 +184,20 @@ class SqliteConsentStore final : public ConsentStore {
     }
     RETURN_IF_ERROR(AppendAuditLocked(db_, event).status());
     return txn.Commit();
+  }
+
+  StatusOr<std::vector<ReassignedNumberRow>> ListReassigned(const std::string& practice_id) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT phone_index, disconnected_on, imported_at FROM reassigned_numbers "
+                                          "WHERE practice_id = ? ORDER BY phone_index"));
+    s.Bind(1, practice_id);
+    std::vector<ReassignedNumberRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReassignedNumberRow{practice_id, s.Text(0), s.Text(1), s.Text(2)});
+    }
+    return out;
   }
 
   StatusOr<std::optional<std::string>> DisconnectedOn(const std::string& practice_id,

@@ -301,6 +301,20 @@ class SqliteOutboxStore final : public OutboxStore {
     return counts;
   }
 
+  StatusOr<std::vector<SentCount>> SentCountsSince(const std::string& practice_id, TimePoint since) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT patient_id, channel, count(*) FROM outbox WHERE practice_id = ? "
+                                          "AND state = 'sent' AND sent_at_ms >= ? GROUP BY patient_id, channel"));
+    s.Bind(1, practice_id).Bind(2, ToMillis(since));
+    std::vector<SentCount> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(SentCount{s.Text(0), s.Text(1), s.Int(2)});
+    }
+    return out;
+  }
+
   StatusOr<std::vector<OutboxSend>> RecentSends(const std::string& practice_id, const std::string& patient_id,
                                                 TimePoint since) override {
     std::lock_guard<std::mutex> lock(*mu_);

@@ -109,7 +109,7 @@ class SqliteRunStore final : public RunStore {
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kStepRunColumns) +
                                           " FROM step_runs r WHERE planned_at_ms IS NULL AND due_at_ms <= ? AND "
                                           "EXISTS (SELECT 1 FROM campaigns c WHERE c.practice_id = r.practice_id "
-                                          "AND c.campaign_id = r.campaign_id AND c.state = 'running') "
+                                          "AND c.campaign_id = r.campaign_id AND c.state IN ('scheduled', 'running')) "
                                           "ORDER BY due_at_ms, practice_id, campaign_id, step LIMIT ?"));
     s.Bind(1, ToMillis(now)).Bind(2, int64_t{limit});
     return Collect<StepRunRow>(s, ReadStepRun);
