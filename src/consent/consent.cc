@@ -516,9 +516,10 @@ StatusOr<std::optional<store::ConsentLanguageRow>> ConsentVault::CurrentLanguage
 namespace {
 constexpr size_t kTokenMacBytes = 16;
 
-std::string TokenMac(const crypto::PracticeKeys& keys, std::string_view practice_id, std::string_view patient_id) {
-  std::string msg = "recall-unsubscribe-v1|";
-  msg.append(practice_id).append("|").append(patient_id);
+std::string TokenMac(const crypto::PracticeKeys& keys, std::string_view practice_id, std::string_view patient_id,
+                     std::string_view label = "recall-unsubscribe-v1") {
+  std::string msg(label);
+  msg.append("|").append(practice_id).append("|").append(patient_id);
   return HexEncode(keys.SignToken(msg).substr(0, kTokenMacBytes));
 }
 
@@ -556,6 +557,65 @@ StatusOr<std::string> ConsentVault::Unsubscribe(std::string_view token) {
   req.source = Source::kEmailUnsubscribe;
   req.evidence = "unsubscribe token verified";
   RETURN_IF_ERROR(Revoke(req).status());
+  return patient_id;
+}
+
+namespace {
+std::vector<std::string_view> SplitDots(std::string_view token) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = token.find('.', start);
+    parts.push_back(token.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return parts;
+}
+std::string ConfirmationLabel(Purpose purpose) {
+  return "recall-consent-confirmation-v1|" + std::string(PurposeName(purpose));
+}
+}  // namespace
+
+StatusOr<std::string> ConsentVault::ConfirmationToken(const std::string& practice_id, const std::string& patient,
+                                                      Purpose purpose) {
+  ASSIGN_OR_RETURN(Ctx ctx, OpenPractice(engine_, practice_id));
+  ASSIGN_OR_RETURN(auto p, FindPatient(engine_, *ctx.keys, ctx.practice_id, patient));
+  return "c1." + ctx.practice_id + "." + p.patient_id + "." + std::string(PurposeName(purpose)) + "." +
+         TokenMac(*ctx.keys, ctx.practice_id, p.patient_id, ConfirmationLabel(purpose));
+}
+
+StatusOr<std::string> ConsentVault::ConfirmByToken(std::string_view token, const std::string& ip,
+                                                   const std::string& user_agent) {
+  const Status bad = UnauthenticatedError("the confirmation token is not valid");
+  if (token.size() > 256) return bad;
+  const std::vector<std::string_view> parts = SplitDots(token);
+  if (parts.size() != 5 || parts[0] != "c1" || !IsIdText(parts[1]) || !IsIdText(parts[2])) return bad;
+  auto purpose = ParsePurpose(parts[3]);
+  if (!purpose.ok()) return bad;
+  const std::string practice_id(parts[1]), patient_id(parts[2]);
+  auto keys = engine_.KeysFor(practice_id);
+  if (!keys.ok()) return IsNotFound(keys.status()) ? bad : keys.status();
+  if (!crypto::ConstantTimeEquals(TokenMac(**keys, practice_id, patient_id, ConfirmationLabel(*purpose)), parts[4])) {
+    return bad;
+  }
+  ASSIGN_OR_RETURN(auto patient, engine_.store().patients().Get(practice_id, patient_id));
+  if (patient.phone_index.empty() || patient.phone_line_type != "mobile") {
+    return FailedPreconditionError("patient " + patient_id + " has no mobile number on file to consent for");
+  }
+  ASSIGN_OR_RETURN(ConsentDecision current,
+                   Check(practice_id, patient_id, Channel::kSms, *purpose, "", engine_.clock().Now()));
+  if (current.allowed()) return patient_id;  // clicked twice
+  GrantRequest req;
+  req.practice_id = practice_id;
+  req.patient = patient_id;
+  req.channel = Channel::kSms;
+  req.purpose = *purpose;
+  req.source = Source::kConsentConfirmation;
+  req.evidence = "confirmed through the signed link in the practice's consent request email";
+  req.ip = ip;
+  req.user_agent = user_agent;
+  RETURN_IF_ERROR(Record(req).status());
   return patient_id;
 }
 
@@ -772,7 +832,9 @@ StatusOr<InboundOutcome> ConsentVault::HandleInboundSms(const InboundSms& msg) {
   const std::string index = keys->BlindIndex("phone", phone->e164);
 
   InboundOutcome out;
-  out.classification = inbound::Classify(msg.body);
+  inbound::ClassifyContext context;
+  context.consent_request_pending = !msg.consent_request_patients.empty();
+  out.classification = inbound::Classify(msg.body, context);
   const auto& cls = out.classification;
   ASSIGN_OR_RETURN(auto matches, engine_.store().patients().FindByPhoneIndex(msg.practice_id, index));
   out.patient_found = !matches.empty();
@@ -809,6 +871,26 @@ StatusOr<InboundOutcome> ConsentVault::HandleInboundSms(const InboundSms& msg) {
       }
       out.effects.push_back("consent.revoked_all");
     }
+  } else if (cls.intent == inbound::Intent::kOptIn && !msg.consent_request_patients.empty()) {
+    // YES to a pending consent request: prior express written consent for SMS,
+    // for the request's purpose, on this very number.
+    bool confirmed = false;
+    for (const auto& m : matches) {
+      if (std::find(msg.consent_request_patients.begin(), msg.consent_request_patients.end(), m.patient_id) ==
+          msg.consent_request_patients.end()) {
+        continue;
+      }
+      NewRecord rec = base;
+      rec.patient_id = m.patient_id;
+      rec.kind = kGrant;
+      rec.channel = ChannelName(Channel::kSms);
+      rec.purpose = PurposeName(msg.consent_request_purpose);
+      rec.source = Source::kConsentConfirmation;
+      rec.evidence = "YES reply by SMS to the practice's consent request";
+      RETURN_IF_ERROR(add(rec, m.subject));
+      confirmed = true;
+    }
+    out.effects.push_back(confirmed ? "consent.confirmed:sms" : "consent.nothing_to_restore");
   } else if (cls.intent == inbound::Intent::kOptIn) {
     ASSIGN_OR_RETURN(auto address, engine_.store().consent().AddressHistory(msg.practice_id, index));
     if (const auto* a = LatestAddressRecord(address, Channel::kSms); a != nullptr && a->kind == kRevoke) {

@@ -166,6 +166,13 @@ struct InboundSms {
   std::string practice_id;
   std::string from;  // the sender's number; E.164 or US national
   std::string body;
+  // Patients (of those with this number) who were sent a consent request (a
+  // consent confirmation campaign message) and have not answered it; a YES
+  // from them records SMS consent for `consent_request_purpose` with source
+  // consent_confirmation. Set by the caller that knows the campaigns
+  // (dispatch::HandleInboundSms).
+  std::vector<std::string> consent_request_patients;
+  Purpose consent_request_purpose = Purpose::kCare;
 };
 
 struct InboundOutcome {
@@ -174,6 +181,7 @@ struct InboundOutcome {
   std::vector<std::string> patient_ids;  // every patient with that number
   std::optional<std::string> reply;      // the CTIA reply to send; never PHI
   // What was applied, e.g. "consent.revoked_all", "consent.restored:sms",
+  // "consent.confirmed:sms",
   // "address.suppressed", "handoff.urgent", "inbox". Stable strings (CLI contract).
   std::vector<std::string> effects;
 };
@@ -225,6 +233,20 @@ class ConsentVault {
   // message never says which part failed); NotFound when the patient is gone.
   // Returns the patient id.
   StatusOr<std::string> Unsubscribe(std::string_view token);
+
+  // Consent confirmation tokens (the consent confirmation campaign's link):
+  // "c1.<practice_id>.<patient_id>.<purpose>.<mac>", MAC as for unsubscribe
+  // tokens but over a different label, so one kind never passes for the other.
+  StatusOr<std::string> ConfirmationToken(const std::string& practice_id, const std::string& patient,
+                                          Purpose purpose);
+  // Verifies a confirmation token and records SMS consent for its purpose with
+  // source consent_confirmation for the patient's current mobile number, with
+  // the click's IP and user agent as evidence. Returns the patient id.
+  // Unauthenticated for a malformed or forged token; FailedPrecondition when
+  // the patient has no mobile number on file (nothing to consent for);
+  // NotFound when the patient is gone. A patient who already has that consent
+  // gets no second record (idempotent: a link clicked twice).
+  StatusOr<std::string> ConfirmByToken(std::string_view token, const std::string& ip, const std::string& user_agent);
 
   // FHIR R4 Consent resources, one per record, oldest first. Audited
   // ("consent.export"). No contact, IP or evidence text is exported.

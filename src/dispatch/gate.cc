@@ -150,7 +150,12 @@ StatusOr<GateDecision> Gate::Check(const GateRequest& request, const SendWindow&
       return decide(GateVerdict::kCancel, "line_type_unknown");
     }
   }
-  if (request.contact_hard_bounced) return decide(GateVerdict::kCancel, "hard_bounce");
+  {
+    const std::string& index = channel == consent::Channel::kEmail ? patient.email_index : patient.phone_index;
+    ASSIGN_OR_RETURN(bool invalid, engine_.store().runs().IsContactInvalid(practice.practice_id, patient.patient_id,
+                                                                           request.channel, index));
+    if (request.contact_hard_bounced || invalid) return decide(GateVerdict::kCancel, "hard_bounce");
+  }
 
   // 3. Consent for this exact contact, now.
   consent::ConsentVault vault(engine_);
@@ -194,6 +199,7 @@ StatusOr<GateDecision> Gate::Check(const GateRequest& request, const SendWindow&
   if (!capped.ok()) return decide(GateVerdict::kDefer, "send_time_unresolved", now + kUnresolvedRetry);
   if (!capped->allowed) return decide(GateVerdict::kDefer, capped->reason, capped->next_allowed);
 
+  decision.address = address;
   return decide(GateVerdict::kSend, "ok");
 }
 

@@ -11,7 +11,8 @@
 //      -> kCancel "not_approved" | "hash_mismatch"
 //   2. the patient has a valid contact for the channel: a phone (E.164) for
 //      sms, voice and rvm, an email address for email; sms only to a line the
-//      practice's export called mobile; no hard bounce reported by the outbox;
+//      practice's export (or a carrier lookup) called mobile; no hard bounce or
+//      undeliverable report for that contact (store RunStore invalid contacts);
 //      -> kCancel "no_contact" | "landline_no_sms" | "line_type_unknown" |
 //         "hard_bounce"
 //   3. consent for (channel, purpose) is valid for that exact contact now,
@@ -79,7 +80,8 @@ struct GateRequest {
   std::string subject;
   // This patient's past sends, across campaigns (from the outbox).
   std::vector<SendRecord> recent_sends;
-  // The outbox saw a permanent delivery failure for the current contact.
+  // The caller knows of a permanent delivery failure for the current contact.
+  // (The gate also consults the store's invalid-contact reports itself.)
   bool contact_hard_bounced = false;
 };
 
@@ -95,6 +97,9 @@ struct GateDecision {
   // What the message would go to, never the contact itself: "email",
   // "phone_mobile", "phone_landline", "phone_unknown"; "" when none.
   std::string contact_kind;
+  // kSend: the exact contact (E.164 or addr-spec) that consent was checked
+  // for, so the caller sends to that and nothing else. PHI: never log it.
+  std::string address;
 };
 
 class Gate {
