@@ -201,5 +201,52 @@ TEST_F(CampaignCliTest, VoicePreviewWritesWavFiles) {
   }
 }
 
+TEST_F(CampaignCliTest, SequenceStepsWithFallbackConditionAndCallList) {
+  AddTemplate("reengage-sms-en", "sms", "en", kSmsEn);
+  AddTemplate("reengage-rvm-en", "rvm", "en",
+              "Hello, this is {{practice_name}} for {{first_name}}. Please call us back at {{callback_number}}.");
+  AddTemplate("reengage-voice-en", "voice", "en",
+              "Hello {{first_name}}, this is {{practice_name}}. Please call us back at {{callback_number}}.");
+  json c = Ok("ben", {"campaign", "create", "--practice", practice_, "--name", "Lapsed sequence", "--kind",
+                      "re-engagement", "--purpose", "outreach", "--segment",
+                      R"({"language":"en","status":"lapsed"})", "--step",
+                      "sms>voice:0:reengage-sms-en,reengage-voice-en", "--step",
+                      "rvm:72:reengage-rvm-en:if=no_response", "--step", "call_list:168::if=no_response", "--start",
+                      "2025-12-01T09:00", "--window", "09:00-17:00"});
+  const std::string id = c["campaign_id"];
+  json shown = Ok("ben", {"campaign", "show", "--practice", practice_, "--campaign", id});
+  ASSERT_EQ(shown["steps"].size(), 3u);
+  const json& first = shown["steps"][0];
+  EXPECT_EQ(first["channel"], "sms");
+  EXPECT_EQ(first["fallback"], json::array({"voice"}));
+  EXPECT_EQ(first["condition"], "always");
+  EXPECT_EQ(first["delay_hours"], 0);
+  ASSERT_EQ(first["variants"].size(), 2u);
+  EXPECT_EQ(first["variants"][0]["channel"], "sms");
+  EXPECT_EQ(first["variants"][0]["language"], "en");
+  EXPECT_EQ(first["variants"][1]["channel"], "voice");
+  EXPECT_EQ(shown["steps"][1]["fallback"], json::array());
+  EXPECT_EQ(shown["steps"][1]["condition"], "no_response");
+  EXPECT_EQ(shown["steps"][2]["channel"], "call_list");
+  EXPECT_EQ(shown["steps"][2]["delay_hours"], 168);
+  EXPECT_EQ(shown["steps"][2]["variants"], json::array());
+
+  json submitted = Ok("ben", {"campaign", "submit", "--practice", practice_, "--campaign", id});
+  EXPECT_EQ(submitted["state"], "submitted");
+  json preview = Ok("dana", {"campaign", "preview", "--practice", practice_, "--campaign", id});
+  // One English recipient: step 1 on sms and voice, step 2 on rvm.
+  ASSERT_EQ(preview["messages"].size(), 3u);
+  EXPECT_EQ(preview["messages"][1]["channel"], "voice");
+
+  // A fallback without templates, and a bad spec, are refused with a reason.
+  auto missing = As("ben", {"campaign", "edit", "--practice", practice_, "--campaign", id, "--step",
+                            "sms>email:0:reengage-sms-en"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("fallback channel email has no template"), std::string::npos) << missing.err;
+  auto bad = As("ben", {"campaign", "edit", "--practice", practice_, "--campaign", id, "--step", "sms>sms:0:x"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("the step's own channel"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace recall::testing

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <set>
+#include <tuple>
 
 #include "common/text.h"
 #include "contact/contact.h"
@@ -163,21 +164,75 @@ std::string WindowOf(const store::CampaignRow& c) {
 
 // --- steps ----------------------------------------------------------------
 
+bool IsMessageChannel(std::string_view channel) {
+  return std::find(std::begin(kMessageChannels), std::end(kMessageChannels), channel) != std::end(kMessageChannels);
+}
+
+constexpr size_t kMaxFallbacks = 2;
+
+// The channel, fallback and condition of a step, without the store.
+Status CheckStepShape(const StepInput& in) {
+  if (in.channel != kCallList && !IsMessageChannel(in.channel)) {
+    return InvalidArgumentError("channel '" + in.channel + "' must be one of email, sms, voice, rvm, call_list");
+  }
+  if (in.channel == kCallList && !in.fallback.empty()) {
+    return InvalidArgumentError("a call_list step has no fallback channels");
+  }
+  if (in.fallback.size() > kMaxFallbacks) return InvalidArgumentError("a step has at most two fallback channels");
+  for (size_t idx = 0; idx < in.fallback.size(); ++idx) {
+    const std::string& f = in.fallback[idx];
+    if (!IsMessageChannel(f)) {
+      return InvalidArgumentError("fallback channel '" + f + "' must be one of email, sms, voice, rvm");
+    }
+    if (f == in.channel) return InvalidArgumentError("fallback channel " + f + " is the step's own channel");
+    if (std::find(in.fallback.begin(), in.fallback.begin() + static_cast<std::ptrdiff_t>(idx), f) !=
+        in.fallback.begin() + static_cast<std::ptrdiff_t>(idx)) {
+      return InvalidArgumentError("fallback channel " + f + " is named twice");
+    }
+  }
+  if (in.condition != store::kStepAlways && in.condition != store::kStepNoResponse) {
+    return InvalidArgumentError("condition '" + in.condition + "' must be always or no_response");
+  }
+  if (in.channel == kCallList && !in.templates.empty()) {
+    return InvalidArgumentError("a call_list step sends nothing and takes no template");
+  }
+  if (in.channel != kCallList && in.templates.empty()) return InvalidArgumentError("names no template");
+  return OkStatus();
+}
+
+// The step's channel, then its fallbacks, in order of use.
+std::vector<std::string> StepChannels(const store::CampaignStepRow& step) {
+  std::vector<std::string> out;
+  if (step.channel != kCallList) out.push_back(step.channel);
+  out.insert(out.end(), step.fallback.begin(), step.fallback.end());
+  return out;
+}
+
+std::string JoinChannels(const std::vector<std::string>& channels) {
+  std::string out;
+  for (const auto& c : channels) out += (out.empty() ? "" : ", ") + c;
+  return out;
+}
+
 StatusOr<std::vector<store::CampaignStepRow>> ResolveSteps(engine::Engine& engine, const std::string& practice_id,
                                                            const std::vector<StepInput>& steps) {
   std::vector<store::CampaignStepRow> out;
   for (size_t step_idx = 0; step_idx < steps.size(); ++step_idx) {
     const StepInput& in = steps[step_idx];
     const std::string where = "step " + std::to_string(step_idx + 1) + ": ";
-    auto channel = templates::ParseChannel(in.channel);
-    if (!channel.ok()) return channel.status().WithContext(where + "channel");
+    if (Status shape = CheckStepShape(in); !shape.ok()) return InvalidArgumentError(where + shape.message());
     if (in.delay_hours < 0 || in.delay_hours > kMaxDelayHours) {
       return InvalidArgumentError(where + "delay must be 0-8760 hours");
     }
-    if (in.templates.empty()) return InvalidArgumentError(where + "names no template");
+    if (step_idx == 0 && in.condition == store::kStepNoResponse) {
+      return InvalidArgumentError(where + "the first step cannot be if=no_response: nobody has been contacted yet");
+    }
     store::CampaignStepRow row;
     row.channel = in.channel;
+    row.fallback = in.fallback;
+    row.condition = in.condition;
     row.delay_hours = in.delay_hours;
+    const std::vector<std::string> channels = StepChannels(row);
     for (const std::string& ref : in.templates) {
       std::string id = ref;
       int64_t version = 0;
@@ -191,19 +246,29 @@ StatusOr<std::vector<store::CampaignStepRow>> ResolveSteps(engine::Engine& engin
       }
       auto t = engine.store().campaigns().GetTemplate(practice_id, id, version);
       if (!t.ok()) return t.status().WithContext(where + "template " + id);
-      if (t->channel != in.channel) {
-        return InvalidArgumentError(where + "template " + t->template_id + " is for " + t->channel + ", not " +
-                                    in.channel);
+      if (std::find(channels.begin(), channels.end(), t->channel) == channels.end()) {
+        return InvalidArgumentError(where + "template " + t->template_id + " is for " + t->channel +
+                                    ", not the step's " + (channels.size() == 1 ? "channel " : "channels ") +
+                                    JoinChannels(channels));
       }
       for (const auto& v : row.variants) {
-        if (v.language == t->language) {
-          return InvalidArgumentError(where + "two templates for language " + t->language);
+        if (v.channel == t->channel && v.language == t->language) {
+          return InvalidArgumentError(where + "two " + t->channel + " templates for language " + t->language);
         }
       }
       row.variants.push_back({t->channel, t->language, t->template_id, t->version});
     }
-    std::sort(row.variants.begin(), row.variants.end(),
-              [](const auto& a, const auto& b) { return a.language < b.language; });
+    for (const std::string& channel : channels) {
+      const bool covered = std::any_of(row.variants.begin(), row.variants.end(),
+                                       [&](const store::StepVariantRow& v) { return v.channel == channel; });
+      if (!covered) {
+        return InvalidArgumentError(where + (channel == row.channel ? "channel " : "fallback channel ") + channel +
+                                    " has no template");
+      }
+    }
+    std::sort(row.variants.begin(), row.variants.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.channel, a.language) < std::tie(b.channel, b.language);
+    });
     out.push_back(std::move(row));
   }
   return out;
@@ -328,27 +393,57 @@ StatusOr<AuthoringResult> EditTemplate(engine::Engine& engine, const scanner::Sc
 // Steps.
 
 StatusOr<StepInput> ParseStepSpec(std::string_view spec) {
-  const size_t c1 = spec.find(':');
-  const size_t c2 = c1 == std::string_view::npos ? c1 : spec.find(':', c1 + 1);
-  if (c2 == std::string_view::npos) {
-    return InvalidArgumentError("a step is CHANNEL:DELAY_HOURS:TEMPLATE[,TEMPLATE...], e.g. sms:0:recall-sms-en");
+  static constexpr char kSyntax[] =
+      "a step is CHANNEL[>FALLBACK[>FALLBACK]]:DELAY_HOURS:TEMPLATE[,TEMPLATE...][:if=no_response], e.g. "
+      "sms>email:0:recall-sms-en,recall-email-en or call_list:168";
+  std::vector<std::string_view> parts;
+  for (std::string_view rest = spec;;) {
+    const size_t colon = rest.find(':');
+    parts.push_back(rest.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    rest = rest.substr(colon + 1);
   }
+  if (parts.size() < 2 || parts.size() > 4) return InvalidArgumentError(std::string(kSyntax));
   StepInput step;
-  step.channel = std::string(spec.substr(0, c1));
-  const std::string_view delay = spec.substr(c1 + 1, c2 - c1 - 1);
+  // Channels: "sms>email>voice".
+  std::vector<std::string> channels;
+  for (std::string_view rest = parts[0];;) {
+    const size_t gt = rest.find('>');
+    channels.emplace_back(TrimAscii(rest.substr(0, gt)));
+    if (gt == std::string_view::npos) break;
+    rest = rest.substr(gt + 1);
+  }
+  for (const auto& c : channels) {
+    if (c.empty()) return InvalidArgumentError("a step names an empty channel; " + std::string(kSyntax));
+  }
+  step.channel = channels.front();
+  step.fallback.assign(channels.begin() + 1, channels.end());
+
+  const std::string_view delay = TrimAscii(parts[1]);
   auto [ptr, ec] = std::from_chars(delay.data(), delay.data() + delay.size(), step.delay_hours);
-  if (ec != std::errc() || ptr != delay.data() + delay.size()) {
-    return InvalidArgumentError("a step's delay must be whole hours");
+  if (delay.empty() || ec != std::errc() || ptr != delay.data() + delay.size()) {
+    return InvalidArgumentError("a step's delay must be whole hours, e.g. sms:72:recall-sms-en");
   }
-  std::string_view rest = spec.substr(c2 + 1);
-  while (!rest.empty()) {
-    const size_t comma = rest.find(',');
-    const std::string_view ref = TrimAscii(rest.substr(0, comma));
-    if (!ref.empty()) step.templates.emplace_back(ref);
-    if (comma == std::string_view::npos) break;
-    rest = rest.substr(comma + 1);
+  if (parts.size() >= 3) {
+    for (std::string_view rest = parts[2];;) {
+      const size_t comma = rest.find(',');
+      const std::string_view ref = TrimAscii(rest.substr(0, comma));
+      if (!ref.empty()) step.templates.emplace_back(ref);
+      if (comma == std::string_view::npos) break;
+      rest = rest.substr(comma + 1);
+    }
   }
-  if (step.templates.empty()) return InvalidArgumentError("a step names at least one template");
+  if (parts.size() == 4) {
+    const std::string_view condition = TrimAscii(parts[3]);
+    if (!condition.starts_with("if=")) {
+      return InvalidArgumentError("a step's fourth part is a condition, if=no_response or if=always");
+    }
+    step.condition = std::string(condition.substr(3));
+  }
+  if (step.channel != kCallList && step.templates.empty()) {
+    return InvalidArgumentError("a " + step.channel + " step names at least one template; " + kSyntax);
+  }
+  RETURN_IF_ERROR(CheckStepShape(step));
   return step;
 }
 
@@ -423,7 +518,7 @@ StatusOr<store::CampaignRow> EditCampaign(engine::Engine& engine, const std::str
 }
 
 StatusOr<std::string> ApprovalEncoding(engine::Engine& engine, const store::CampaignRow& c) {
-  std::string out = "recall-campaign-approval-v1\n";
+  std::string out = "recall-campaign-approval-v2\n";
   out += Field("practice_id", c.practice_id);
   out += Field("campaign_id", c.campaign_id);
   out += Field("kind", c.kind);
@@ -437,6 +532,11 @@ StatusOr<std::string> ApprovalEncoding(engine::Engine& engine, const store::Camp
     out += Field("step", std::to_string(step_idx + 1));
     out += Field("channel", step.channel);
     out += Field("delay_hours", std::to_string(step.delay_hours));
+    // Channel names hold no comma, so the joined list is unambiguous.
+    std::string fallback;
+    for (const std::string& f : step.fallback) fallback += (fallback.empty() ? "" : ",") + f;
+    out += Field("fallback", fallback);
+    out += Field("condition", step.condition);
     out += Field("variants", std::to_string(step.variants.size()));
     for (const store::StepVariantRow& v : step.variants) {
       ASSIGN_OR_RETURN(store::TemplateRow row,
@@ -446,6 +546,7 @@ StatusOr<std::string> ApprovalEncoding(engine::Engine& engine, const store::Camp
       }
       ASSIGN_OR_RETURN(templates::Template t, ToTemplate(row));
       ASSIGN_OR_RETURN(std::string canonical, templates::SerializeCanonical(t));
+      out += Field("channel", v.channel);
       out += Field("language", v.language);
       out += Field("template_id", v.template_id);
       out += Field("template", canonical);
@@ -471,23 +572,52 @@ StatusOr<SubmitResult> Submit(engine::Engine& engine, const scanner::Scanner& sc
   if (c.steps.empty()) problems.push_back("no steps");
   if (c.schedule_start.empty()) problems.push_back("no schedule start (--start)");
   if (c.schedule_window_start.empty()) problems.push_back("no send window (--window)");
-  std::set<std::string> first_languages;
+  // Every message channel of every step covers the same languages as the
+  // first one: a patient is never left without a message in their language.
+  std::optional<std::set<std::string>> first_languages;
+  std::string first_where;
   bool sms_seen = false;
+  const bool consent_confirmation = c.kind == "consent_confirmation";
+  if (consent_confirmation && (c.steps.empty() || c.steps[0].channel != "email")) {
+    problems.push_back("a consent_confirmation campaign's first step must be email (with {{consent_link}})");
+  }
   for (size_t step_idx = 0; step_idx < c.steps.size(); ++step_idx) {
     const store::CampaignStepRow& step = c.steps[step_idx];
     const std::string where = "step " + std::to_string(step_idx + 1);
-    std::set<std::string> languages;
-    for (const auto& v : step.variants) languages.insert(v.language);
-    if (step.variants.empty()) problems.push_back(where + " has no template");
-    if (step_idx == 0) {
-      first_languages = languages;
-    } else if (languages != first_languages) {
-      problems.push_back(where + " covers other languages than step 1");
+    const std::vector<std::string> channels = StepChannels(step);
+    if (step.channel == kCallList && !step.variants.empty()) {
+      problems.push_back(where + " is a call_list with templates");
     }
-    const bool first_sms = step.channel == "sms" && !sms_seen;
-    if (step.channel == "sms") sms_seen = true;
+    if (step.channel != kCallList && !IsMessageChannel(step.channel)) {
+      problems.push_back(where + " has channel " + step.channel + ", not a message channel or call_list");
+    }
+    for (const std::string& channel : channels) {
+      const std::string at_channel = where + " " + channel;
+      std::set<std::string> languages;
+      for (const auto& v : step.variants) {
+        if (v.channel == channel) languages.insert(v.language);
+      }
+      if (languages.empty()) {
+        problems.push_back(at_channel + " has no template");
+      } else if (!first_languages.has_value()) {
+        first_languages = languages;
+        first_where = at_channel;
+      } else if (languages != *first_languages) {
+        problems.push_back(at_channel + " covers other languages than " + first_where);
+      }
+    }
+    // The first SMS template set of the campaign carries the opt-out, whether
+    // it is a step's channel or a fallback.
+    std::string first_sms_channel;
+    if (!sms_seen && std::find(channels.begin(), channels.end(), "sms") != channels.end()) {
+      first_sms_channel = "sms";
+      sms_seen = true;
+    }
     for (const auto& v : step.variants) {
-      const std::string at = where + " (" + v.language + ")";
+      const std::string at = where + " " + v.channel + " (" + v.language + ")";
+      if (std::find(channels.begin(), channels.end(), v.channel) == channels.end()) {
+        problems.push_back(at + ": not one of the step's channels");
+      }
       auto row = engine.store().campaigns().GetTemplate(practice_id, v.template_id, v.template_version);
       if (!row.ok()) {
         problems.push_back(at + ": template missing");
@@ -498,12 +628,19 @@ StatusOr<SubmitResult> Submit(engine::Engine& engine, const scanner::Scanner& sc
         problems.push_back(at + ": " + t.status().message());
         continue;
       }
-      if (row->channel != step.channel) problems.push_back(at + ": template is for " + row->channel);
+      if (row->channel != v.channel) problems.push_back(at + ": template is for " + row->channel);
       if (row->purpose != c.purpose) problems.push_back(at + ": template purpose is " + row->purpose);
       if (Status valid = templates::ValidateTemplate(*t); !valid.ok()) {
         problems.push_back(at + ": " + valid.message());
         continue;
       }
+      if (consent_confirmation && step_idx == 0 && v.channel == "email") {
+        auto body = templates::Parse(t->body);
+        if (!body.ok() || !body->UsesVariable("consent_link")) {
+          problems.push_back(at + ": a consent_confirmation email must use {{consent_link}}");
+        }
+      }
+      const bool first_sms = v.channel == first_sms_channel;
       for (const LintFinding& f : AuthoringFindings(scanner, *t, practice, first_sms)) {
         // At submit the position of each message is known, so a missing
         // required element is no longer advice.

@@ -126,14 +126,39 @@ inline constexpr std::string_view kScheduled = "scheduled";
 inline constexpr std::string_view kRunning = "running";
 inline constexpr std::string_view kCompleted = "completed";
 
+// Message channels a step may use, as its channel or as a fallback.
+inline constexpr std::string_view kMessageChannels[] = {"email", "sms", "voice", "rvm"};
+// A step that sends nothing: its patients are listed for practice staff to phone.
+inline constexpr std::string_view kCallList = "call_list";
+
 struct StepInput {
+  // "email" | "sms" | "voice" | "rvm" | "call_list".
   std::string channel;
   int64_t delay_hours = 0;  // 0 .. 8760, after the previous step
   // Template ids or names, each optionally pinned as "name@3"; unpinned means
-  // the latest version. One per language.
+  // the latest version. One per (channel, language): the step's channel and
+  // each fallback need their own templates. None for call_list.
   std::vector<std::string> templates;
+  // At most two message channels, tried in order when the patient cannot be
+  // reached on `channel`; distinct and not `channel`. None for call_list.
+  std::vector<std::string> fallback;
+  // store::kStepAlways, or store::kStepNoResponse: only patients who have not
+  // responded since the campaign started (not allowed on the first step).
+  std::string condition = store::kStepAlways;
 };
-// "sms:0:recall-sms-en,recall-sms-es" -> StepInput. InvalidArgument.
+// Parses one --step:
+//
+//   CHANNEL[>FALLBACK[>FALLBACK]]:DELAY_HOURS:TEMPLATE[,TEMPLATE...][:if=no_response]
+//
+//   "sms:0:recall-sms-en,recall-sms-es"
+//   "sms>email:0:recall-sms-en,recall-email-en"   (email when SMS cannot reach)
+//   "rvm:72:recall-rvm-en:if=no_response"         (only those who did not respond)
+//   "call_list:168"  or  "call_list:168::if=no_response"   (no templates)
+//
+// CHANNEL is a message channel (email, sms, voice, rvm) or call_list; each
+// FALLBACK is a message channel, distinct, other than CHANNEL. "if=always" is
+// the default. Templates are resolved (and matched to channels) later, by
+// CreateCampaign / EditCampaign. InvalidArgument naming what is wrong.
 StatusOr<StepInput> ParseStepSpec(std::string_view spec);
 
 struct CampaignInput {
@@ -172,12 +197,17 @@ struct SubmitResult {
   std::vector<LintFinding> warnings;  // warn findings the approver should see
 };
 // draft -> submitted. FailedPrecondition listing every problem when the
-// campaign is not sendable: no steps; a step without variants or with a
-// template of another channel or purpose; steps covering different language
-// sets; a template that fails validation, has block findings or misses a
-// required element (SMS opt-out on the campaign's first SMS step); the
-// practice name failing the scanner; no schedule. FailedPrecondition also when
-// the campaign is not a draft.
+// campaign is not sendable: no steps; a message channel of a step (its
+// channel or a fallback) without templates, or a template of another channel
+// or purpose; message channels covering different language sets (every
+// channel of every step must cover the same languages; call_list steps have
+// none); a template that fails validation, has block findings or misses a
+// required element (SMS opt-out on the first SMS template set of the
+// campaign, whether a step's channel or a fallback); a consent_confirmation
+// campaign whose first step is not email or whose email templates do not use
+// {{consent_link}}; the practice name failing the scanner; no schedule.
+// A campaign of call_list steps only is sendable. FailedPrecondition also
+// when the campaign is not a draft.
 StatusOr<SubmitResult> Submit(engine::Engine& engine, const scanner::Scanner& scanner, const std::string& practice_id,
                               const std::string& campaign_id);
 

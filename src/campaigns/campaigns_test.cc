@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "scanner/scanner_testing.h"
@@ -37,6 +38,11 @@ const char kSmsEs[] =
     "Hola {{first_name}}, hace tiempo que no nos visita en {{practice_name}}. Llame al {{practice_phone}}. "
     "Responda PARAR para no recibir mensajes.";
 const char kSmsFollowUp[] = "{{practice_name}}: we still have openings this month. Call {{practice_phone}}.";
+
+StepInput Step(std::string channel, int64_t delay_hours, std::vector<std::string> templates,
+               std::vector<std::string> fallback = {}, std::string condition = store::kStepAlways) {
+  return {std::move(channel), delay_hours, std::move(templates), std::move(fallback), std::move(condition)};
+}
 
 class CampaignsTest : public ::testing::Test {
  protected:
@@ -85,7 +91,8 @@ class CampaignsTest : public ::testing::Test {
     in.kind = "re-engagement";
     in.purpose = "outreach";
     in.segment_json = R"({"status":"lapsed","last_visit_before":"2025-01-01"})";
-    in.steps = {{"sms", 0, {"reengage-sms-en", "reengage-sms-es"}}, {"sms", 72, {"followup-sms-en", "followup-sms-es"}}};
+    in.steps = {Step("sms", 0, {"reengage-sms-en", "reengage-sms-es"}),
+                Step("sms", 72, {"followup-sms-en", "followup-sms-es"})};
     in.start = "2025-12-01T09:00";
     in.window = "09:00-17:00";
     auto c = CreateCampaign(*engine_, in);
@@ -415,7 +422,7 @@ TEST_F(CampaignsTest, SubmitRequiresOptOutOnTheFirstSmsOnly) {
   in.name = "Recall";
   in.kind = "recall";
   in.purpose = "outreach";
-  in.steps = {{"sms", 0, {"no-optout-en"}}};
+  in.steps = {Step("sms", 0, {"no-optout-en"})};
   in.start = "2025-12-01T09:00";
   in.window = "09:00-17:00";
   auto bad = CreateCampaign(*engine_, in);
@@ -425,7 +432,7 @@ TEST_F(CampaignsTest, SubmitRequiresOptOutOnTheFirstSmsOnly) {
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("sms_missing_opt_out"), std::string::npos) << refused.status().message();
 
-  in.steps = {{"sms", 0, {"first-en"}}, {"sms", 48, {"no-optout-en"}}};
+  in.steps = {Step("sms", 0, {"first-en"}), Step("sms", 48, {"no-optout-en"})};
   auto good = CreateCampaign(*engine_, in);
   ASSERT_TRUE(good.ok());
   EXPECT_TRUE(Submit(*engine_, *scanner_, practice_, good->campaign_id).ok());
@@ -439,7 +446,7 @@ TEST_F(CampaignsTest, SubmitChecksCompletenessAndPurpose) {
   in.name = "Mixed";
   in.kind = "recall";
   in.purpose = "outreach";
-  in.steps = {{"sms", 0, {"care-en"}}, {"sms", 24, {"outreach-es"}}};
+  in.steps = {Step("sms", 0, {"care-en"}), Step("sms", 24, {"outreach-es"})};
   auto c = CreateCampaign(*engine_, in);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   auto refused = Submit(*engine_, *scanner_, practice_, c->campaign_id);
@@ -450,10 +457,10 @@ TEST_F(CampaignsTest, SubmitChecksCompletenessAndPurpose) {
   EXPECT_NE(msg.find("no schedule start"), std::string::npos) << msg;
 
   // A step's templates must be for the step's channel.
-  in.steps = {{"email", 0, {"outreach-es"}}};
+  in.steps = {Step("email", 0, {"outreach-es"})};
   EXPECT_EQ(CreateCampaign(*engine_, in).status().code(), StatusCode::kInvalidArgument);
   // Unknown template.
-  in.steps = {{"sms", 0, {"nope"}}};
+  in.steps = {Step("sms", 0, {"nope"})};
   EXPECT_EQ(CreateCampaign(*engine_, in).status().code(), StatusCode::kNotFound);
   // Calling hours.
   in.steps = {};
@@ -474,16 +481,332 @@ TEST_F(CampaignsTest, ApprovalEncodingIsDocumentedFormat) {
   store::CampaignRow c = MakeCampaign();
   auto encoding = ApprovalEncoding(*engine_, c);
   ASSERT_TRUE(encoding.ok()) << encoding.status().ToString();
-  EXPECT_TRUE(encoding->starts_with("recall-campaign-approval-v1\npractice_id=" +
+  EXPECT_TRUE(encoding->starts_with("recall-campaign-approval-v2\npractice_id=" +
                                     std::to_string(practice_.size()) + ":" + practice_ + "\n"));
   EXPECT_NE(encoding->find("segment=54:{\"last_visit_before\":\"2025-01-01\",\"status\":[\"lapsed\"]}\n"),
             std::string::npos)
       << *encoding;
   EXPECT_NE(encoding->find("schedule_window=11:09:00-17:00\nsteps=1:2\nstep=1:1\nchannel=3:sms\ndelay_hours=1:0\n"
-                           "variants=1:2\nlanguage=2:en\n"),
+                           "fallback=0:\ncondition=6:always\nvariants=1:2\nchannel=3:sms\nlanguage=2:en\n"
+                           "template_id="),
             std::string::npos);
   EXPECT_NE(encoding->find("recall-template-v1\nchannel=3:sms\n"), std::string::npos);
   EXPECT_EQ(*ContentHash(*engine_, c), HexEncode(crypto::Sha256(*encoding)));
+}
+
+// --- sequences: fallback channels, conditions, call lists -------------------
+
+const char kEmailEn[] =
+    "<p>Hi {{first_name}},</p><p>It has been a while since your last visit to {{practice_name}}. Call us at "
+    "{{practice_phone}}.</p><p>{{practice_name}} &middot; {{practice_address}}<br>"
+    "<a href=\"{{unsubscribe_link}}\">Unsubscribe</a></p>";
+const char kEmailEs[] =
+    "<p>Hola {{first_name}},</p><p>Hace tiempo que no nos visita en {{practice_name}}. Llame al "
+    "{{practice_phone}}.</p><p>{{practice_name}} &middot; {{practice_address}}<br>"
+    "<a href=\"{{unsubscribe_link}}\">Cancelar la suscripción</a></p>";
+const char kRvmEn[] =
+    "Hello, this is {{practice_name}} with a message for {{first_name}}. It has been a while since your last "
+    "visit. Please call us back at {{callback_number}}.";
+
+TEST(StepSpecTest, ParsesChannelsFallbacksAndConditions) {
+  auto plain = ParseStepSpec("sms:0:recall-sms-en, recall-sms-es@2");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->channel, "sms");
+  EXPECT_TRUE(plain->fallback.empty());
+  EXPECT_EQ(plain->condition, "always");
+  EXPECT_EQ(plain->templates, (std::vector<std::string>{"recall-sms-en", "recall-sms-es@2"}));
+
+  auto fallback = ParseStepSpec("sms>email>voice:0:recall-sms-en,recall-email-en,recall-voice-en");
+  ASSERT_TRUE(fallback.ok()) << fallback.status().ToString();
+  EXPECT_EQ(fallback->channel, "sms");
+  EXPECT_EQ(fallback->fallback, (std::vector<std::string>{"email", "voice"}));
+  EXPECT_EQ(fallback->templates.size(), 3u);
+
+  auto conditional = ParseStepSpec("rvm:72:recall-rvm-en:if=no_response");
+  ASSERT_TRUE(conditional.ok()) << conditional.status().ToString();
+  EXPECT_EQ(conditional->delay_hours, 72);
+  EXPECT_EQ(conditional->condition, "no_response");
+  EXPECT_EQ(ParseStepSpec("sms:0:a:if=always")->condition, "always");
+
+  auto call_list = ParseStepSpec("call_list:168");
+  ASSERT_TRUE(call_list.ok()) << call_list.status().ToString();
+  EXPECT_EQ(call_list->channel, "call_list");
+  EXPECT_TRUE(call_list->templates.empty());
+  auto call_list_if = ParseStepSpec("call_list:168::if=no_response");
+  ASSERT_TRUE(call_list_if.ok()) << call_list_if.status().ToString();
+  EXPECT_EQ(call_list_if->condition, "no_response");
+  EXPECT_EQ(call_list_if->delay_hours, 168);
+
+  const std::pair<const char*, const char*> bad[] = {
+      {"sms", "a step is CHANNEL"},
+      {"sms:0", "names at least one template"},
+      {"sms:0:", "names at least one template"},
+      {"sms:x:a", "whole hours"},
+      {"sms::a", "whole hours"},
+      {"fax:0:a", "must be one of email, sms, voice, rvm, call_list"},
+      {"portal:0:a", "must be one of email, sms, voice, rvm, call_list"},
+      {"sms>fax:0:a", "fallback channel 'fax'"},
+      {"sms>call_list:0:a", "fallback channel 'call_list'"},
+      {"sms>sms:0:a", "is the step's own channel"},
+      {"sms>email>email:0:a", "named twice"},
+      {"sms>email>voice>rvm:0:a", "at most two fallback"},
+      {"sms>:0:a", "empty channel"},
+      {"call_list>sms:168", "no fallback"},
+      {"call_list:168:a", "takes no template"},
+      {"sms:0:a:if=clicked", "must be always or no_response"},
+      {"sms:0:a:no_response", "condition, if=no_response"},
+      {"sms:0:a:if=no_response:x", "a step is CHANNEL"},
+  };
+  for (const auto& [spec, message] : bad) {
+    auto parsed = ParseStepSpec(spec);
+    ASSERT_FALSE(parsed.ok()) << spec;
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument) << spec;
+    EXPECT_NE(parsed.status().message().find(message), std::string::npos) << spec << ": " << parsed.status().message();
+  }
+}
+
+class SequenceTest : public CampaignsTest {
+ protected:
+  void SetUp() override {
+    CampaignsTest::SetUp();
+    ASSERT_TRUE(Add("sms-en", "sms", 1, kSmsEn).ok());
+    ASSERT_TRUE(Add("sms-es", "sms", 1, kSmsEs, "es").ok());
+    ASSERT_TRUE(Add("email-en", "email", 1, kEmailEn, "en", "A note from {{practice_name}}").ok());
+    ASSERT_TRUE(Add("email-es", "email", 1, kEmailEs, "es", "Un mensaje de {{practice_name}}").ok());
+    ASSERT_TRUE(Add("rvm-en", "rvm", 1, kRvmEn).ok());
+  }
+
+  CampaignInput Input(std::vector<StepInput> steps) {
+    CampaignInput in;
+    in.practice_id = practice_;
+    in.name = "Sequence";
+    in.kind = "recall";
+    in.purpose = "outreach";
+    in.segment_json = R"({"status":"lapsed"})";
+    in.steps = std::move(steps);
+    in.start = "2025-12-01T09:00";
+    in.window = "09:00-17:00";
+    return in;
+  }
+};
+
+TEST_F(SequenceTest, FallbackTemplatesResolveByChannelAndLanguage) {
+  auto c = CreateCampaign(*engine_, Input({Step("sms", 0, {"email-es", "sms-en", "email-en", "sms-es"}, {"email"})}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->steps.size(), 1u);
+  EXPECT_EQ(c->steps[0].fallback, std::vector<std::string>{"email"});
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& v : c->steps[0].variants) keys.emplace_back(v.channel, v.language);
+  EXPECT_EQ(keys, (std::vector<std::pair<std::string, std::string>>{
+                      {"email", "en"}, {"email", "es"}, {"sms", "en"}, {"sms", "es"}}));
+
+  auto code_and_message = [&](std::vector<StepInput> steps, const std::string& message) {
+    auto r = CreateCampaign(*engine_, Input(std::move(steps)));
+    ASSERT_FALSE(r.ok()) << message;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << message;
+    EXPECT_NE(r.status().message().find(message), std::string::npos) << r.status().message();
+  };
+  // A fallback without templates.
+  code_and_message({Step("sms", 0, {"sms-en"}, {"email"})}, "step 1: fallback channel email has no template");
+  // A template for a channel the step does not use.
+  code_and_message({Step("sms", 0, {"sms-en", "email-en", "rvm-en"}, {"email"})},
+                   "is for rvm, not the step's channels sms, email");
+  code_and_message({Step("sms", 0, {"email-en"}, {})}, "is for email, not the step's channel sms");
+  // One template per (channel, language).
+  code_and_message({Step("sms", 0, {"sms-en", "sms-en@1"})}, "two sms templates for language en");
+  // call_list sends nothing.
+  code_and_message({Step("sms", 0, {"sms-en"}), Step("call_list", 24, {"sms-en"})},
+                   "step 2: a call_list step sends nothing");
+  code_and_message({Step("call_list", 0, {}, {"sms"})}, "no fallback");
+  // Conditions.
+  code_and_message({Step("sms", 0, {"sms-en"}, {}, "no_response")}, "step 1: the first step cannot be");
+  code_and_message({Step("sms", 0, {"sms-en"}), Step("sms", 1, {"sms-en"}, {}, "sometimes")},
+                   "step 2: condition 'sometimes'");
+  code_and_message({Step("portal", 0, {"sms-en"})}, "step 1: channel 'portal'");
+}
+
+TEST_F(SequenceTest, StoreRoundTripsFallbackConditionAndVariantChannel) {
+  auto c = CreateCampaign(*engine_, Input({Step("sms", 0, {"sms-en", "email-en"}, {"email"}),
+                                           Step("rvm", 72, {"rvm-en"}, {}, "no_response"),
+                                           Step("call_list", 168, {}, {}, "no_response")}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto stored = engine_->store().campaigns().GetCampaign(practice_, c->campaign_id);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_EQ(stored->steps.size(), 3u);
+  EXPECT_EQ(stored->steps[0].channel, "sms");
+  EXPECT_EQ(stored->steps[0].fallback, std::vector<std::string>{"email"});
+  EXPECT_EQ(stored->steps[0].condition, "always");
+  ASSERT_EQ(stored->steps[0].variants.size(), 2u);
+  EXPECT_EQ(stored->steps[0].variants[0].channel, "email");
+  EXPECT_EQ(stored->steps[0].variants[1].channel, "sms");
+  EXPECT_EQ(stored->steps[1].condition, "no_response");
+  EXPECT_EQ(stored->steps[1].delay_hours, 72);
+  EXPECT_TRUE(stored->steps[1].fallback.empty());
+  EXPECT_EQ(stored->steps[2].channel, "call_list");
+  EXPECT_EQ(stored->steps[2].condition, "no_response");
+  EXPECT_TRUE(stored->steps[2].variants.empty());
+  EXPECT_EQ(*ContentHash(*engine_, *stored), *ContentHash(*engine_, *c));
+
+  // English only, all the way through: submittable, and every channel previews.
+  auto submitted = Submit(*engine_, *scanner_, practice_, c->campaign_id);
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  auto report = Preview(*engine_, *scanner_, practice_, c->campaign_id, {2, "", "espeak-ng"});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  // Per recipient: step 1 on sms and on email, step 2 on rvm, nothing for the call list.
+  ASSERT_EQ(report->messages.size(), 6u);
+  std::map<std::string, int> by_channel;
+  for (const auto& m : report->messages) {
+    by_channel[std::to_string(m.step) + m.channel]++;
+    EXPECT_EQ(m.language, "en");
+  }
+  EXPECT_EQ(by_channel, (std::map<std::string, int>{{"1email", 2}, {"1sms", 2}, {"2rvm", 2}}));
+}
+
+TEST_F(SequenceTest, EveryChannelCoversTheSameLanguages) {
+  // Fallback email only in English while SMS speaks English and Spanish.
+  auto c = CreateCampaign(*engine_, Input({Step("sms", 0, {"sms-en", "sms-es", "email-en"}, {"email"})}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto refused = Submit(*engine_, *scanner_, practice_, c->campaign_id);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.status().message().find("step 1 email covers other languages than step 1 sms"),
+            std::string::npos)
+      << refused.status().message();
+
+  // The same across steps: step 2's rvm is English only.
+  auto across = CreateCampaign(
+      *engine_, Input({Step("sms", 0, {"sms-en", "sms-es", "email-en", "email-es"}, {"email"}),
+                       Step("rvm", 72, {"rvm-en"}, {}, "no_response")}));
+  ASSERT_TRUE(across.ok()) << across.status().ToString();
+  auto refused_across = Submit(*engine_, *scanner_, practice_, across->campaign_id);
+  ASSERT_FALSE(refused_across.ok());
+  EXPECT_NE(refused_across.status().message().find("step 2 rvm covers other languages than step 1 sms"),
+            std::string::npos)
+      << refused_across.status().message();
+
+  auto good = CreateCampaign(*engine_, Input({Step("sms", 0, {"sms-en", "sms-es", "email-en", "email-es"}, {"email"}),
+                                              Step("call_list", 168, {}, {}, "no_response")}));
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  auto submitted = Submit(*engine_, *scanner_, practice_, good->campaign_id);
+  EXPECT_TRUE(submitted.ok()) << submitted.status().ToString();
+}
+
+TEST_F(SequenceTest, FirstSmsTemplateSetNeedsTheOptOutEvenAsAFallback) {
+  ASSERT_TRUE(Add("no-optout-en", "sms", 1, kSmsFollowUp).ok());
+  auto c = CreateCampaign(*engine_, Input({Step("email", 0, {"email-en", "no-optout-en"}, {"sms"})}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto refused = Submit(*engine_, *scanner_, practice_, c->campaign_id);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("step 1 sms (en): "), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("sms_missing_opt_out"), std::string::npos) << refused.status().message();
+
+  // Once the first SMS set carries it, a later one need not.
+  auto good = CreateCampaign(*engine_, Input({Step("email", 0, {"email-en", "sms-en"}, {"sms"}),
+                                              Step("sms", 72, {"no-optout-en"}, {}, "no_response")}));
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  auto submitted = Submit(*engine_, *scanner_, practice_, good->campaign_id);
+  EXPECT_TRUE(submitted.ok()) << submitted.status().ToString();
+}
+
+TEST_F(SequenceTest, CallListOnlyCampaignIsSubmittable) {
+  auto c = CreateCampaign(*engine_, Input({Step("call_list", 0, {})}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto submitted = Submit(*engine_, *scanner_, practice_, c->campaign_id);
+  EXPECT_TRUE(submitted.ok()) << submitted.status().ToString();
+  auto report = Preview(*engine_, *scanner_, practice_, c->campaign_id, {3, "", "espeak-ng"});
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(report->messages.empty());
+  EXPECT_EQ(report->verdict, "ok");
+
+  auto empty = CreateCampaign(*engine_, Input({}));
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  auto refused = Submit(*engine_, *scanner_, practice_, empty->campaign_id);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("no steps"), std::string::npos) << refused.status().message();
+}
+
+TEST_F(SequenceTest, FallbackAndConditionAreApprovedContent) {
+  auto c = CreateCampaign(*engine_, Input({Step("sms", 0, {"sms-en"}), Step("rvm", 72, {"rvm-en"})}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(Submit(*engine_, *scanner_, practice_, c->campaign_id).ok());
+  ASSERT_TRUE(Approve(*ApproverEngine(), practice_, c->campaign_id, DanaSignoff()).ok());
+  const std::string approved = engine_->store().campaigns().GetCampaign(practice_, c->campaign_id)->approved_hash;
+  ASSERT_FALSE(approved.empty());
+
+  // Adding a fallback channel is a change of content: back to draft.
+  CampaignEdit add_fallback;
+  add_fallback.steps = {Step("sms", 0, {"sms-en", "email-en"}, {"email"}), Step("rvm", 72, {"rvm-en"})};
+  auto with_fallback = EditCampaign(*engine_, practice_, c->campaign_id, add_fallback);
+  ASSERT_TRUE(with_fallback.ok()) << with_fallback.status().ToString();
+  EXPECT_EQ(with_fallback->state, "draft");
+  EXPECT_EQ(CheckDispatchable(*engine_, practice_, c->campaign_id).code(), StatusCode::kFailedPrecondition);
+  const std::string fallback_hash = *ContentHash(*engine_, *with_fallback);
+  EXPECT_NE(fallback_hash, approved);
+  auto encoding = ApprovalEncoding(*engine_, *with_fallback);
+  ASSERT_TRUE(encoding.ok());
+  EXPECT_NE(encoding->find("delay_hours=1:0\nfallback=5:email\ncondition=6:always\nvariants=1:2\nchannel=5:email\n"
+                           "language=2:en\n"),
+            std::string::npos)
+      << *encoding;
+
+  // So is a condition, everything else equal.
+  CampaignEdit conditional;
+  conditional.steps = {Step("sms", 0, {"sms-en", "email-en"}, {"email"}),
+                       Step("rvm", 72, {"rvm-en"}, {}, "no_response")};
+  auto with_condition = EditCampaign(*engine_, practice_, c->campaign_id, conditional);
+  ASSERT_TRUE(with_condition.ok()) << with_condition.status().ToString();
+  EXPECT_NE(*ContentHash(*engine_, *with_condition), fallback_hash);
+  EXPECT_NE(ApprovalEncoding(*engine_, *with_condition)->find("condition=11:no_response\n"), std::string::npos);
+
+  // And the order of fallbacks.
+  ASSERT_TRUE(Add("voice-en", "voice", 1, kRvmEn).ok());
+  store::CampaignRow a = *with_condition, b = *with_condition;
+  a.steps[0].fallback = {"email", "voice"};
+  b.steps[0].fallback = {"voice", "email"};
+  auto voice = engine_->store().campaigns().GetTemplate(practice_, "voice-en", 0);
+  ASSERT_TRUE(voice.ok());
+  for (store::CampaignRow* row : {&a, &b}) {
+    row->steps[0].variants.push_back({"voice", "en", voice->template_id, voice->version});
+  }
+  EXPECT_NE(*ContentHash(*engine_, a), *ContentHash(*engine_, b));
+}
+
+TEST_F(SequenceTest, ConsentConfirmationNeedsAnEmailFirstStepWithTheConsentLink) {
+  ASSERT_TRUE(Add("confirm-email-en", "email", 1,
+                  "<p>Hi {{first_name}},</p><p>{{practice_name}} would like to send you appointment reminders. "
+                  "Please confirm how we may reach you: <a href=\"{{consent_link}}\">confirm</a>.</p>"
+                  "<p>{{practice_name}} &middot; {{practice_address}}<br>"
+                  "<a href=\"{{unsubscribe_link}}\">Unsubscribe</a></p>",
+                  "en", "Confirm your messages from {{practice_name}}", "care")
+                  .ok());
+  ASSERT_TRUE(Add("plain-email-en", "email", 1, kEmailEn, "en", "A note from {{practice_name}}", "care").ok());
+  ASSERT_TRUE(Add("care-sms-en", "sms", 1, kSmsEn, "en", "", "care").ok());
+  auto input = [&](std::vector<StepInput> steps) {
+    CampaignInput in = Input(std::move(steps));
+    in.kind = "consent_confirmation";
+    in.purpose = "care";
+    return in;
+  };
+  auto submit = [&](std::vector<StepInput> steps) {
+    auto c = CreateCampaign(*engine_, input(std::move(steps)));
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? Submit(*engine_, *scanner_, practice_, c->campaign_id) : StatusOr<SubmitResult>(c.status());
+  };
+
+  auto sms_first = submit({Step("sms", 0, {"care-sms-en"}), Step("email", 24, {"confirm-email-en"})});
+  ASSERT_FALSE(sms_first.ok());
+  EXPECT_NE(sms_first.status().message().find("first step must be email"), std::string::npos)
+      << sms_first.status().message();
+
+  auto no_link = submit({Step("email", 0, {"plain-email-en"})});
+  ASSERT_FALSE(no_link.ok());
+  EXPECT_NE(no_link.status().message().find("step 1 email (en): a consent_confirmation email must use "
+                                            "{{consent_link}}"),
+            std::string::npos)
+      << no_link.status().message();
+
+  auto good = submit({Step("email", 0, {"confirm-email-en", "care-sms-en"}, {"sms"})});
+  EXPECT_TRUE(good.ok()) << good.status().ToString();
 }
 
 // --- preview -----------------------------------------------------------------
@@ -528,7 +851,7 @@ TEST_F(CampaignsTest, PreviewFindsClinicalRenderedValues) {
   in.kind = "recall";
   in.purpose = "outreach";
   in.segment_json = R"({"provider":["Dr. Lee, Oncology","Dr. Burns"]})";
-  in.steps = {{"sms", 0, {"provider-sms"}}};
+  in.steps = {Step("sms", 0, {"provider-sms"})};
   auto c = CreateCampaign(*engine_, in);
   ASSERT_TRUE(c.ok());
   auto report = Preview(*engine_, *scanner_, practice_, c->campaign_id, {5, "", "espeak-ng"});
@@ -566,7 +889,7 @@ TEST_F(CampaignsTest, PreviewSpeaksVoiceScriptsToWav) {
   in.kind = "recall";
   in.purpose = "outreach";
   in.segment_json = R"({"status":"lapsed"})";
-  in.steps = {{"voice", 0, {"voice-en", "voice-es"}}};
+  in.steps = {Step("voice", 0, {"voice-en", "voice-es"})};
   auto c = CreateCampaign(*engine_, in);
   ASSERT_TRUE(c.ok());
   const fs::path out = engine_.dir() / "preview";

@@ -1,20 +1,16 @@
 #include "campaigns/preview.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "campaigns/campaigns.h"
+#include "campaigns/speech.h"
 #include "common/redact.h"
 #include "common/text.h"
 #include "templates/sms_encoding.h"
-
-extern char** environ;
 
 namespace recall::campaigns {
 
@@ -27,6 +23,7 @@ const templates::Values& SampleValues() {
       {"appointment_time", "10:30 AM"},
       {"portal_link", "https://portal.example.invalid/m/SAMPLE"},
       {"unsubscribe_link", "https://recall.example.invalid/u/SAMPLE"},
+      {"consent_link", "https://recall.example.invalid/c/SAMPLE"},
       {"office_hours", "Mon-Fri 8am-5pm"},
   };
   return kSamples;
@@ -57,46 +54,20 @@ void AddScan(const scanner::Scanner& scanner, std::string_view text, const std::
   }
 }
 
-// Runs espeak-ng: the script goes through a private temporary file, never argv.
-Status Speak(const std::string& binary, const std::string& language, const std::string& text,
-             const std::string& wav_path) {
-  std::string script = wav_path + ".XXXXXX";
-  const int fd = ::mkstemp(script.data());
-  if (fd < 0) return InternalError("cannot create a temporary file in the preview directory");
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ::close(fd);
-  if (!written) {
-    ::unlink(script.c_str());
-    return InternalError("cannot write the voice script");
+
+// The channels a step may send on, in order of use (its channel, then each
+// fallback), that have templates; none for a call_list step.
+std::vector<std::string> PreviewChannels(const store::CampaignStepRow& step) {
+  std::vector<std::string> candidates;
+  if (step.channel != kCallList) candidates.push_back(step.channel);
+  candidates.insert(candidates.end(), step.fallback.begin(), step.fallback.end());
+  std::vector<std::string> out;
+  for (const std::string& channel : candidates) {
+    const bool has_variant = std::any_of(step.variants.begin(), step.variants.end(),
+                                         [&](const store::StepVariantRow& v) { return v.channel == channel; });
+    if (has_variant) out.push_back(channel);
   }
-  std::vector<std::string> voices = {AsciiLower(language), AsciiLower(language.substr(0, language.find('-'))), "en"};
-  voices.erase(std::unique(voices.begin(), voices.end()), voices.end());
-  Status result = InternalError("espeak-ng could not speak the script");
-  for (const std::string& voice : voices) {
-    std::vector<std::string> args = {binary, "-v", voice, "-w", wav_path, "-f", script};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    const int rc = ::posix_spawnp(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) {
-      result = InternalError("cannot run espeak-ng (is the espeak-ng package installed?)");
-      break;
-    }
-    int wstatus = 0;
-    if (::waitpid(pid, &wstatus, 0) == pid && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
-      result = OkStatus();
-      break;
-    }
-  }
-  ::unlink(script.c_str());
-  return result;
+  return out;
 }
 
 }  // namespace
@@ -136,7 +107,7 @@ StatusOr<PreviewReport> Preview(engine::Engine& engine, const scanner::Scanner& 
 
   // Audit before any PHI is decrypted: a preview that cannot be audited does not happen.
   size_t messages = 0;
-  for (const auto& step : campaign.steps) messages += step.variants.empty() ? 0 : sample.size();
+  for (const auto& step : campaign.steps) messages += PreviewChannels(step).size() * sample.size();
   RETURN_IF_ERROR(engine.store()
                       .audit()
                       .Append(engine.Event("campaign.preview", practice_id, campaign_id,
@@ -174,63 +145,69 @@ StatusOr<PreviewReport> Preview(engine::Engine& engine, const scanner::Scanner& 
 
     for (size_t step_idx = 0; step_idx < campaign.steps.size(); ++step_idx) {
       const store::CampaignStepRow& step = campaign.steps[step_idx];
-      if (step.variants.empty()) continue;
-      // The patient's language, else its primary subtag, else the first variant.
-      const store::StepVariantRow* variant = nullptr;
-      for (const auto& v : step.variants) {
-        if (AsciiLower(v.language) == AsciiLower(patient.language)) variant = &v;
-      }
-      const std::string primary = AsciiLower(patient.language.substr(0, patient.language.find('-')));
-      for (const auto& v : step.variants) {
-        if (variant == nullptr && AsciiLower(v.language.substr(0, v.language.find('-'))) == primary) variant = &v;
-      }
-      PreviewMessage m;
-      m.language_fallback = variant == nullptr;
-      if (variant == nullptr) variant = &step.variants.front();
-      ASSIGN_OR_RETURN(store::TemplateRow row, engine.store().campaigns().GetTemplate(
-                                                   practice_id, variant->template_id, variant->template_version));
-      ASSIGN_OR_RETURN(templates::Template t, ToTemplate(row));
-      m.step = static_cast<int>(step_idx + 1);
-      m.channel = row.channel;
-      m.language = row.language;
-      m.template_id = row.template_id;
-      m.template_version = row.version;
-      m.recipient = patient.patient_id;
-      m.first_name_masked = MaskName(first_name);
+      for (const std::string& channel : PreviewChannels(step)) {
+        std::vector<const store::StepVariantRow*> variants;
+        for (const auto& v : step.variants) {
+          if (v.channel == channel) variants.push_back(&v);
+        }
+        if (variants.empty()) continue;
+        // The patient's language, else its primary subtag, else the first variant.
+        const store::StepVariantRow* variant = nullptr;
+        for (const auto* v : variants) {
+          if (AsciiLower(v->language) == AsciiLower(patient.language)) variant = v;
+        }
+        const std::string primary = AsciiLower(patient.language.substr(0, patient.language.find('-')));
+        for (const auto* v : variants) {
+          if (variant == nullptr && AsciiLower(v->language.substr(0, v->language.find('-'))) == primary) variant = v;
+        }
+        PreviewMessage m;
+        m.language_fallback = variant == nullptr;
+        if (variant == nullptr) variant = variants.front();
+        ASSIGN_OR_RETURN(store::TemplateRow row, engine.store().campaigns().GetTemplate(
+                                                     practice_id, variant->template_id, variant->template_version));
+        ASSIGN_OR_RETURN(templates::Template t, ToTemplate(row));
+        m.step = static_cast<int>(step_idx + 1);
+        m.channel = row.channel;
+        m.language = row.language;
+        m.template_id = row.template_id;
+        m.template_version = row.version;
+        m.recipient = patient.patient_id;
+        m.first_name_masked = MaskName(first_name);
 
-      ASSIGN_OR_RETURN(templates::ParsedTemplate body, templates::Parse(t.body));
-      const templates::Escaping escaping = templates::BodyEscapingFor(t.channel);
-      ASSIGN_OR_RETURN(std::string real, templates::Render(body, values, escaping));
-      ASSIGN_OR_RETURN(m.body, templates::Render(body, masked, escaping));
-      if (!t.subject.empty()) {
-        ASSIGN_OR_RETURN(templates::ParsedTemplate subject, templates::Parse(t.subject));
-        ASSIGN_OR_RETURN(m.subject, templates::Render(subject, masked, templates::Escaping::kHeader));
-        AddScan(scanner, m.subject, "subject", t.channel, t.tier, &m.findings);
-      }
-      AddScan(scanner, m.body, "body", t.channel, t.tier, &m.findings);
-      templates::Values used;
-      for (const std::string& name : body.Variables()) used[name] = values.at(name);
-      auto value_findings = ScanValues(scanner, used, t.channel, t.tier);
-      m.findings.insert(m.findings.end(), value_findings.begin(), value_findings.end());
-      m.verdict = VerdictOf(m.findings);
+        ASSIGN_OR_RETURN(templates::ParsedTemplate body, templates::Parse(t.body));
+        const templates::Escaping escaping = templates::BodyEscapingFor(t.channel);
+        ASSIGN_OR_RETURN(std::string real, templates::Render(body, values, escaping));
+        ASSIGN_OR_RETURN(m.body, templates::Render(body, masked, escaping));
+        if (!t.subject.empty()) {
+          ASSIGN_OR_RETURN(templates::ParsedTemplate subject, templates::Parse(t.subject));
+          ASSIGN_OR_RETURN(m.subject, templates::Render(subject, masked, templates::Escaping::kHeader));
+          AddScan(scanner, m.subject, "subject", t.channel, t.tier, &m.findings);
+        }
+        AddScan(scanner, m.body, "body", t.channel, t.tier, &m.findings);
+        templates::Values used;
+        for (const std::string& name : body.Variables()) used[name] = values.at(name);
+        auto value_findings = ScanValues(scanner, used, t.channel, t.tier);
+        m.findings.insert(m.findings.end(), value_findings.begin(), value_findings.end());
+        m.verdict = VerdictOf(m.findings);
 
-      if (t.channel == templates::Channel::kSms) {
-        ASSIGN_OR_RETURN(templates::SmsSegmentInfo info, templates::AnalyzeSms(real));
-        m.sms_encoding = std::string(templates::SmsEncodingName(info.encoding));
-        m.sms_units = static_cast<int64_t>(info.units);
-        m.sms_segments = static_cast<int64_t>(info.segments);
+        if (t.channel == templates::Channel::kSms) {
+          ASSIGN_OR_RETURN(templates::SmsSegmentInfo info, templates::AnalyzeSms(real));
+          m.sms_encoding = std::string(templates::SmsEncodingName(info.encoding));
+          m.sms_units = static_cast<int64_t>(info.units);
+          m.sms_segments = static_cast<int64_t>(info.segments);
+        }
+        if ((t.channel == templates::Channel::kVoice || t.channel == templates::Channel::kRvm) &&
+            !options.out_dir.empty()) {
+          ASSIGN_OR_RETURN(std::string script, templates::Render(body, spoken, templates::Escaping::kPlain));
+          m.wav_path = (std::filesystem::path(options.out_dir) /
+                        (campaign_id + "-step" + std::to_string(m.step) + "-" + m.channel + "-" + m.language + "-r" +
+                         std::to_string(sample_idx + 1) + ".wav"))
+                           .string();
+          RETURN_IF_ERROR(SpeakToWav(options.espeak_binary, m.language, script, m.wav_path));
+        }
+        if (m.verdict == "block" || (m.verdict == "warn" && report.verdict != "block")) report.verdict = m.verdict;
+        report.messages.push_back(std::move(m));
       }
-      if ((t.channel == templates::Channel::kVoice || t.channel == templates::Channel::kRvm) &&
-          !options.out_dir.empty()) {
-        ASSIGN_OR_RETURN(std::string script, templates::Render(body, spoken, templates::Escaping::kPlain));
-        m.wav_path = (std::filesystem::path(options.out_dir) /
-                      (campaign_id + "-step" + std::to_string(m.step) + "-" + m.language + "-r" +
-                       std::to_string(sample_idx + 1) + ".wav"))
-                         .string();
-        RETURN_IF_ERROR(Speak(options.espeak_binary, m.language, script, m.wav_path));
-      }
-      if (m.verdict == "block" || (m.verdict == "warn" && report.verdict != "block")) report.verdict = m.verdict;
-      report.messages.push_back(std::move(m));
     }
   }
   if (report.verdict.empty()) report.verdict = "ok";

@@ -1,9 +1,10 @@
 #pragma once
 // Preview: what patients will see (and hear), shown to the approver before
-// they sign. Renders every step and language variant of a campaign for a
-// random sample of real recipients that match its segment, scans every
-// rendered message and every rendered value, and reports SMS encoding and
-// segment counts. Voice and ringless-voicemail scripts are spoken to WAV files
+// they sign. Renders every step of a campaign on each channel the step may
+// use (its channel, then each fallback; call_list steps send nothing and are
+// skipped), in the recipient's language, for a random sample of real
+// recipients that match its segment, scans every rendered message and every
+// rendered value, and reports SMS encoding and segment counts. Voice and ringless-voicemail scripts are spoken to WAV files
 // with espeak-ng in the template's language.
 //
 // PHI: rendering needs each sampled patient's first name, so preview decrypts
@@ -46,7 +47,7 @@ struct PreviewMessage {
   int64_t sms_units = 0, sms_segments = 0;
   std::vector<LintFinding> findings;  // on the masked rendering and on the values
   std::string verdict;                // "ok" | "warn" | "block"
-  std::string wav_path;               // voice/rvm with out_dir
+  std::string wav_path;               // voice/rvm with out_dir: <campaign>-step<N>-<channel>-<language>-r<k>.wav
 };
 
 struct PreviewReport {

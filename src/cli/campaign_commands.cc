@@ -83,10 +83,16 @@ json CampaignJson(const store::CampaignRow& c) {
   for (const auto& s : c.steps) {
     json variants = json::array();
     for (const auto& v : s.variants) {
-      variants.push_back(
-          {{"language", v.language}, {"template_id", v.template_id}, {"template_version", v.template_version}});
+      variants.push_back({{"channel", v.channel},
+                          {"language", v.language},
+                          {"template_id", v.template_id},
+                          {"template_version", v.template_version}});
     }
-    steps.push_back({{"channel", s.channel}, {"delay_hours", s.delay_hours}, {"variants", variants}});
+    steps.push_back({{"channel", s.channel},
+                     {"fallback", s.fallback},
+                     {"condition", s.condition},
+                     {"delay_hours", s.delay_hours},
+                     {"variants", variants}});
   }
   json segment = json::parse(c.segment_json, nullptr, /*allow_exceptions=*/false);
   if (segment.is_discarded()) segment = nullptr;
@@ -268,7 +274,9 @@ void RegisterCampaign(CLI::App& app, Context& ctx) {
   create->add_option("--purpose", c->in.purpose, "care|outreach")->required();
   create->add_option("--segment", c->in.segment_json,
                      "JSON filter: status, language, provider, last_visit_before, last_visit_after (default {})");
-  create->add_option("--step", c->steps, "CHANNEL:DELAY_HOURS:TEMPLATE[,TEMPLATE...] (one per language); repeatable");
+  create->add_option("--step", c->steps,
+                     "CHANNEL[>FALLBACK[>FALLBACK]]:DELAY_HOURS:TEMPLATE[,TEMPLATE...][:if=no_response] (one "
+                     "template per channel and language; call_list:HOURS takes none); repeatable");
   create->add_option("--start", c->in.start, "practice-local start, YYYY-MM-DDTHH:MM");
   create->add_option("--window", c->in.window, "daily send window HH:MM-HH:MM within 08:00-21:00");
   create->callback(Command(ctx, [&ctx, c]() -> Status {
@@ -290,7 +298,7 @@ void RegisterCampaign(CLI::App& app, Context& ctx) {
   edit->add_option("--campaign", e->campaign, "campaign id")->required();
   auto* ename = edit->add_option("--name", e->name, "campaign name");
   auto* esegment = edit->add_option("--segment", e->segment, "JSON filter");
-  auto* esteps = edit->add_option("--step", e->steps, "replaces every step; repeatable");
+  auto* esteps = edit->add_option("--step", e->steps, "replaces every step (syntax as in create); repeatable");
   auto* estart = edit->add_option("--start", e->start, "YYYY-MM-DDTHH:MM");
   auto* ewindow = edit->add_option("--window", e->window, "HH:MM-HH:MM");
   edit->callback(Command(ctx, [&ctx, e, ename, esegment, esteps, estart, ewindow]() -> Status {

@@ -90,6 +90,10 @@ struct RunCounts {
   int64_t planned = 0;
   int64_t call_list = 0;
   std::map<std::string, int64_t> skipped_by_reason;
+  // Per step: "planned", "call_list:<reason>", "skipped:<reason>" -> count.
+  std::map<int, std::map<std::string, int64_t>> per_step;
+  // Per step: planned messages by channel.
+  std::map<int, std::map<std::string, int64_t>> channels_per_step;
   std::map<std::string, int64_t> inbound_by_kind;  // attributed inbound events by kind
   int64_t delivered = 0;                           // outbox rows with delivery "delivered"
   int64_t undeliverable = 0;                       // delivery "undeliverable" or "failed"

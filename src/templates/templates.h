@@ -62,10 +62,12 @@ StatusOr<Purpose> ParsePurpose(std::string_view name);
 StatusOr<Tier> TierFromNumber(int number);
 
 // The closed allow-list. Anything else in a tag is an authoring error.
-inline constexpr std::array<std::string_view, 11> kAllowedVariables = {
+// consent_link is the patient's own confirm-consent URL (consent_confirmation
+// campaigns); like portal_link and unsubscribe_link it is a URL value.
+inline constexpr std::array<std::string_view, 12> kAllowedVariables = {
     "first_name",       "practice_name",    "practice_phone",   "practice_address",
     "provider_name",    "appointment_date", "appointment_time", "portal_link",
-    "unsubscribe_link", "callback_number",  "office_hours",
+    "unsubscribe_link", "callback_number",  "office_hours",     "consent_link",
 };
 bool IsAllowedVariable(std::string_view name);
 

@@ -145,6 +145,18 @@ TEST(VocabularyTest, AllowList) {
   EXPECT_FALSE(IsAllowedVariable("First_Name"));
 }
 
+// consent_link is a URL value like portal_link and unsubscribe_link: escaped
+// as any value in HTML, and allowed in a tier-2 notice (it says nothing about care).
+TEST(VocabularyTest, ConsentLinkIsAUrlVariable) {
+  EXPECT_TRUE(IsAllowedVariable("consent_link"));
+  const Values values = {{"consent_link", "https://recall.example/c/a?b=1&c=2"}};
+  EXPECT_EQ(MustRender("<a href=\"{{consent_link}}\">Confirm</a>", values, Escaping::kHtml),
+            "<a href=\"https://recall.example/c/a?b=1&amp;c=2\">Confirm</a>");
+  EXPECT_TRUE(CheckTierPolicy(Channel::kEmail, Tier::kNotification,
+                              "<p>Confirm your messages in our portal: {{consent_link}}</p>")
+                  .ok());
+}
+
 // Parse -----------------------------------------------------------------------
 
 TEST(ParseTest, SplitsLiteralsAndVariables) {
@@ -188,7 +200,8 @@ TEST(ParseTest, ColumnsCountCodePoints) {
   EXPECT_EQ(ParseError("¡Hola señora {{nombre}}").message(),
             "line 1, column 14: unknown variable 'nombre'; allowed: first_name, practice_name, "
             "practice_phone, practice_address, provider_name, appointment_date, "
-            "appointment_time, portal_link, unsubscribe_link, callback_number, office_hours");
+            "appointment_time, portal_link, unsubscribe_link, callback_number, office_hours, "
+            "consent_link");
 }
 
 TEST(ParseTest, CrLfLineEndings) {

@@ -201,16 +201,27 @@ class SqliteRunStore final : public RunStore {
   StatusOr<RunCounts> Counts(const std::string& practice_id, const std::string& campaign_id) override {
     std::lock_guard<std::mutex> lock(*mu_);
     RunCounts c;
-    ASSIGN_OR_RETURN(Stmt p, db_->Prepare("SELECT decision, reason, count(*) FROM plan_entries WHERE practice_id = ? "
-                                          "AND campaign_id = ? GROUP BY decision, reason"));
+    ASSIGN_OR_RETURN(Stmt p, db_->Prepare("SELECT step, decision, reason, channel, count(*) FROM plan_entries WHERE "
+                                          "practice_id = ? AND campaign_id = ? GROUP BY step, decision, reason, "
+                                          "channel"));
     p.Bind(1, practice_id).Bind(2, campaign_id);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, p.Step());
       if (!row) break;
-      const std::string decision = p.Text(0);
-      if (decision == kPlanPlanned) c.planned += p.Int(2);
-      else if (decision == kPlanCallList) c.call_list += p.Int(2);
-      else c.skipped_by_reason[p.Text(1)] += p.Int(2);
+      const int step = static_cast<int>(p.Int(0));
+      const std::string decision = p.Text(1);
+      const int64_t n = p.Int(4);
+      if (decision == kPlanPlanned) {
+        c.planned += n;
+        c.per_step[step]["planned"] += n;
+        c.channels_per_step[step][p.Text(3)] += n;
+      } else if (decision == kPlanCallList) {
+        c.call_list += n;
+        c.per_step[step]["call_list:" + p.Text(2)] += n;
+      } else {
+        c.skipped_by_reason[p.Text(2)] += n;
+        c.per_step[step]["skipped:" + p.Text(2)] += n;
+      }
     }
     ASSIGN_OR_RETURN(Stmt i, db_->Prepare("SELECT kind, count(*) FROM inbound_events WHERE practice_id = ? AND "
                                           "campaign_id = ? GROUP BY kind"));
