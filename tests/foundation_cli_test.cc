@@ -36,7 +36,8 @@ class FoundationCli : public CliTest {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open((data_ + "/recall.db").c_str(), &db), SQLITE_OK);
     char* err = nullptr;
-    const std::string all = "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; " + sql;
+    const std::string all = "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete; "
+                            "DROP TRIGGER IF EXISTS audit_log_retention; " + sql;
     EXPECT_EQ(sqlite3_exec(db, all.c_str(), nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
     sqlite3_free(err);
     sqlite3_close(db);

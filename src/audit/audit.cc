@@ -50,6 +50,37 @@ bool IsOpaqueToken(std::string_view v) {
   return true;
 }
 
+// FormatRfc3339Millis without iostreams (it is on the append hot path):
+// "YYYY-MM-DDTHH:MM:SS.mmmZ", UTC. Civil date from days: H. Hinnant's algorithm.
+std::string FormatTime(TimePoint t) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(t).time_since_epoch().count();
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  int64_t rem = ms - days * 86400000;
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  if (y < 0 || y > 9999) return FormatRfc3339Millis(t);
+  std::string out = "0000-00-00T00:00:00.000Z";
+  auto put = [&out](size_t pos, int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) out[pos + static_cast<size_t>(i)] = static_cast<char>('0' + value % 10);
+  };
+  put(0, y, 4);
+  put(5, m, 2);
+  put(8, d, 2);
+  put(11, rem / 3600000, 2);
+  put(14, rem / 60000 % 60, 2);
+  put(17, rem / 1000 % 60, 2);
+  put(20, rem % 1000, 3);
+  return out;
+}
+
 void AppendLp(std::string& out, std::string_view field) {
   const auto n = static_cast<uint32_t>(field.size());
   for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((n >> shift) & 0xff));
@@ -99,7 +130,7 @@ std::string ComputeHash(const AuditRecord& record) { return HexEncode(crypto::Sh
 AuditRecord SealRecord(const AuditEvent& event, int64_t seq, const std::string& prev_hash) {
   AuditRecord r;
   r.seq = seq;
-  r.time = FormatRfc3339Millis(event.time);
+  r.time = FormatTime(event.time);
   r.actor = event.actor;
   r.action = event.action;
   r.practice_id = event.practice_id;

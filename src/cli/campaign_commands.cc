@@ -15,10 +15,6 @@ namespace recall::cli {
 
 using nlohmann::json;
 
-namespace {
-
-constexpr size_t kMaxInputBytes = 1024 * 1024;
-
 // One scanner per process: Create() compiles the vocabulary (about a second
 // with the system medical dictionary).
 StatusOr<const scanner::Scanner*> SharedScanner() {
@@ -35,6 +31,10 @@ StatusOr<const scanner::Scanner*> SharedScanner() {
   if (!scanner) return error;
   return static_cast<const scanner::Scanner*>(scanner.get());
 }
+
+namespace {
+
+constexpr size_t kMaxInputBytes = 1024 * 1024;
 
 StatusOr<std::string> ReadAll(std::istream& in) {
   std::string out;

@@ -75,6 +75,8 @@ int Run(int argc, char** argv) {
   RegisterConsentCommands(app, ctx);
   RegisterCampaignCommands(app, ctx);
   RegisterVendorCommands(app, ctx);
+  RegisterLookupCommands(app, ctx);  // after RegisterPatientCommands: adds to `patient`
+  RegisterDispatchCommands(app, ctx);  // after campaign, consent and practice: adds to them
 
   try {
     app.parse(argc, argv);

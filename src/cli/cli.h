@@ -17,6 +17,7 @@
 
 #include "common/status.h"
 #include "engine/engine.h"
+#include "scanner/scanner.h"
 
 namespace recall::cli {
 
@@ -45,6 +46,10 @@ class Context {
   int exit_code_ = 0;
 };
 
+// One clinical-content scanner per process (campaign_commands.cc): Create()
+// compiles the vocabulary, about a second with the system medical dictionary.
+StatusOr<const scanner::Scanner*> SharedScanner();
+
 // Maps a status code to the CLI's exit code (0, 1 or 3).
 int ExitCodeFor(const Status& status);
 
@@ -61,6 +66,10 @@ void RegisterSynthCommands(CLI::App& app, Context& ctx);
 void RegisterConsentCommands(CLI::App& app, Context& ctx);   // consent_commands.cc: consent, classify, inbound
 void RegisterCampaignCommands(CLI::App& app, Context& ctx);  // campaign_commands.cc: lint, template, campaign
 void RegisterVendorCommands(CLI::App& app, Context& ctx);    // vendor_commands.cc: vendor
+void RegisterLookupCommands(CLI::App& app, Context& ctx);
+// dispatch_commands.cc: campaign start|pause|resume|report|call-list, worker,
+// delivery, consent confirm, practice settings (after the families it extends).
+void RegisterDispatchCommands(CLI::App& app, Context& ctx);    // lookup_commands.cc: patient lookup-line-types
 
 // Entry point for apps/main.cc.
 int Run(int argc, char** argv);

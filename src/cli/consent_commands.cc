@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cli/cli.h"
+#include "dispatch/feedback.h"
 #include "consent/consent.h"
 #include "inbound/classifier.h"
 
@@ -287,15 +288,17 @@ void RegisterClassifyAndInbound(CLI::App& app, Context& ctx) {
     consent::InboundSms msg = *m;
     if (msg.body == "-") msg.body = ReadStdinPrefix(kStdinKeepBytes);
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
-    consent::ConsentVault vault(*engine);
-    ASSIGN_OR_RETURN(auto out, vault.HandleInboundSms(msg));
+    ASSIGN_OR_RETURN(auto handled, dispatch::HandleInboundSms(*engine, msg.practice_id, msg.from, msg.body));
+    const consent::InboundOutcome& out = handled.outcome;
     ctx.Emit({{"intent", inbound::IntentName(out.classification.intent)},
               {"opt_out", out.classification.opt_out},
               {"urgent", out.classification.urgent},
               {"patient_found", out.patient_found},
               {"patient_ids", out.patient_ids},
               {"reply", out.reply.value_or("")},
-              {"effects", out.effects}});
+              {"effects", out.effects},
+              {"event_ids", handled.event_ids},
+              {"campaign_id", handled.campaign_id}});
     return OkStatus();
   }));
 

@@ -1,9 +1,13 @@
 // init, practice, baa, import, patient, audit and synth commands.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "audit/checkpoint.h"
+#include "audit/export.h"
 #include "cli/cli.h"
 #include "consent/consent.h"
 #include "patients/patients.h"
@@ -205,27 +209,131 @@ void RegisterPatientCommands(CLI::App& app, Context& ctx) {
   }));
 }
 
+namespace {
+
+// An export bound: a date (the whole day, UTC) or an RFC 3339 UTC time.
+// `end` bounds are exclusive: the day after a date, the millisecond after a time.
+StatusOr<std::string> ExportBound(const std::string& value, bool end) {
+  using std::chrono::hours, std::chrono::milliseconds;
+  if (value.size() == 10) {
+    auto day = ParseRfc3339(value + "T00:00:00Z");
+    if (!day.ok()) return InvalidArgumentError("--from/--to must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+    return FormatRfc3339Millis(end ? *day + hours(24) : *day);
+  }
+  auto t = ParseRfc3339(value);
+  if (!t.ok()) return InvalidArgumentError("--from/--to must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+  return FormatRfc3339Millis(end ? *t + milliseconds(1) : *t);
+}
+
+struct ExportArgs {
+  std::string from, to, format = "jsonl", out, practice;
+};
+
+// Writes the records with from <= time < to (and of one practice, if given);
+// returns how many. Audited as "audit.export" with the count and the range.
+StatusOr<int64_t> ExportAudit(engine::Engine& engine, const ExportArgs& a) {
+  ASSIGN_OR_RETURN(std::string from, ExportBound(a.from, false));
+  ASSIGN_OR_RETURN(std::string to, ExportBound(a.to, true));
+  if (to <= from) return InvalidArgumentError("--to is before --from");
+  if (a.format != "jsonl" && a.format != "fhir") return InvalidArgumentError("--format must be jsonl or fhir");
+  const std::string tmp = a.out + ".partial";
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) return InternalError("cannot write the export file");
+  ::chmod(tmp.c_str(), 0600);
+  const bool fhir = a.format == "fhir";
+  if (fhir) out << audit::FhirBundlePrefix();
+  int64_t count = 0;
+  Status scanned = engine.store().audit().Scan(1, [&](const audit::AuditRecord& r) {
+    if (r.time < from || r.time >= to) return true;
+    if (!a.practice.empty() && r.practice_id != a.practice) return true;
+    if (fhir) {
+      if (count > 0) out << ",\n";
+      out << audit::FhirBundleEntry(r);
+    } else {
+      out << audit::RecordToJson(r).dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    }
+    ++count;
+    return static_cast<bool>(out);
+  });
+  if (fhir) out << audit::FhirBundleSuffix();
+  out.close();
+  if (!scanned.ok() || !out) {
+    std::filesystem::remove(tmp);
+    return scanned.ok() ? InternalError("cannot write the export file") : scanned;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, a.out, ec);
+  if (ec) return InternalError("cannot write the export file");
+  audit::Details details = {{"count", count}, {"from", from}, {"to", to}, {"format", a.format}};
+  RETURN_IF_ERROR(engine.store().audit().Append(engine.Event("audit.export", a.practice, "", details)).status());
+  return count;
+}
+
+}  // namespace
+
 void RegisterAuditCommands(CLI::App& app, Context& ctx) {
   auto* audit = app.add_subcommand("audit", "the tamper-evident audit log");
   audit->require_subcommand(1);
-  auto* verify = audit->add_subcommand("verify", "recompute the hash chain; name the first bad record");
+  auto* verify = audit->add_subcommand(
+      "verify", "recompute the hash chain and check every signed checkpoint; name the first bad record or checkpoint");
   verify->callback([&ctx] {
     auto engine = ctx.Engine();
     if (!engine.ok()) return ctx.Finish(engine.status());
-    audit::ChainVerifier v;
+    auto checkpoints = (*engine)->store().audit().Checkpoints(1);
+    if (!checkpoints.ok()) return ctx.Finish(checkpoints.status());
+    audit::LogVerifier v(std::move(checkpoints).value(), (*engine)->signing_keys().KnownKeys());
     Status s = (*engine)->store().audit().Scan(1, [&](const audit::AuditRecord& r) { return v.Feed(r); });
     if (!s.ok()) return ctx.Finish(s);
+    v.Finish();
+    const auto& chain = v.chain();
+    auto opt = [](std::optional<int64_t> x) { return x ? json(*x) : json(nullptr); };
     json out = {{"ok", v.ok()},
-                {"records", v.records()},
-                {"first_bad_seq", v.first_bad_seq() ? json(*v.first_bad_seq()) : json(nullptr)}};
-    if (!v.ok()) out["reason"] = v.reason();
-    else out["head_hash"] = v.head_hash();
+                {"records", chain.records()},
+                {"first_bad_seq", opt(chain.first_bad_seq())},
+                {"checkpoints", v.checkpoints()},
+                {"checkpoints_verified", v.checkpoints_verified()},
+                {"last_checkpoint_seq", opt(v.last_checkpoint_seq())},
+                {"first_bad_checkpoint", opt(v.first_bad_checkpoint())}};
+    if (!chain.ok()) out["reason"] = chain.reason();
+    else out["head_hash"] = chain.head_hash();
+    if (v.first_bad_checkpoint()) out["checkpoint_reason"] = v.checkpoint_reason();
     ctx.Emit(out);
-    if (!v.ok()) {
-      std::cerr << "recall: error: audit chain broken at record " << *v.first_bad_seq() << ": " << v.reason() << "\n";
-      ctx.FinishWithExit(1);
+    if (!chain.ok()) {
+      std::cerr << "recall: error: audit chain broken at record " << *chain.first_bad_seq() << ": " << chain.reason()
+                << "\n";
     }
+    if (v.first_bad_checkpoint()) {
+      std::cerr << "recall: error: audit checkpoint at record " << *v.first_bad_checkpoint()
+                << " is bad: " << v.checkpoint_reason() << "\n";
+    }
+    if (!v.ok()) ctx.FinishWithExit(1);
   });
+
+  auto* checkpoint = audit->add_subcommand("checkpoint", "sign the chain head now unless a checkpoint covers it");
+  checkpoint->callback(Command(ctx, [&ctx]() -> Status {
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    ASSIGN_OR_RETURN(auto cp, engine->CheckpointAudit());
+    json out = {{"signed", cp.has_value()}};
+    if (cp) out.update({{"seq", cp->seq}, {"hash", cp->hash}, {"key_id", cp->key_id}, {"created_at", cp->created_at}});
+    ctx.Emit(out);
+    return OkStatus();
+  }));
+
+  auto a = std::make_shared<ExportArgs>();
+  auto* exp = audit->add_subcommand("export", "write the records of a date range as JSON Lines or a FHIR R4 Bundle of "
+                                              "AuditEvent resources (audited)");
+  exp->add_option("--from", a->from, "first day (YYYY-MM-DD, UTC) or time (YYYY-MM-DDTHH:MM:SSZ), inclusive")
+      ->required();
+  exp->add_option("--to", a->to, "last day or time, inclusive")->required();
+  exp->add_option("--format", a->format, "jsonl (default) or fhir")->check(CLI::IsMember({"jsonl", "fhir"}));
+  exp->add_option("--out", a->out, "output file")->required();
+  exp->add_option("--practice", a->practice, "only this practice's records");
+  exp->callback(Command(ctx, [&ctx, a]() -> Status {
+    ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
+    ASSIGN_OR_RETURN(int64_t count, ExportAudit(*engine, *a));
+    ctx.Emit({{"records", count}, {"format", a->format}, {"out", a->out}});
+    return OkStatus();
+  }));
 }
 
 void RegisterSynthCommands(CLI::App& app, Context& ctx) {
@@ -235,6 +343,7 @@ void RegisterSynthCommands(CLI::App& app, Context& ctx) {
   auto* p = synth->add_subcommand("patients", "write a synthetic EHR-style CSV export to stdout");
   p->add_option("--rows", o->rows, "rows (default 1000)");
   p->add_option("--seed", o->seed, "seed (default 1)");
+  p->add_flag("--consent-columns", o->with_consent_columns, "add SMS/Email Consent columns (Y/N) as practices attest");
   p->callback(Command(ctx, [o]() -> Status {
     patients::WriteSyntheticCsv(std::cout, *o);
     std::cout.flush();

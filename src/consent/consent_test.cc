@@ -14,6 +14,15 @@
 namespace recall::consent {
 namespace {
 
+// An inbound SMS with no consent request pending.
+InboundSms Sms(std::string practice, std::string from, std::string body) {
+  InboundSms m;
+  m.practice_id = std::move(practice);
+  m.from = std::move(from);
+  m.body = std::move(body);
+  return m;
+}
+
 namespace fs = std::filesystem;
 
 // Synthetic data only.
@@ -88,7 +97,7 @@ class ConsentTest : public ::testing::Test {
   }
 
   InboundOutcome Inbound(const std::string& body, const std::string& from = kPhone) {
-    auto out = vault().HandleInboundSms({practice_, from, body});
+    auto out = vault().HandleInboundSms(Sms(practice_, from, body));
     EXPECT_TRUE(out.ok()) << out.status().ToString();
     return out.ok() ? *out : InboundOutcome{};
   }
@@ -589,14 +598,14 @@ TEST_F(ConsentTest, BadInboundInputNeverCrashesOrChangesConsent) {
   EXPECT_EQ(HistorySize(), 1u);
   EXPECT_EQ(CheckNow(Channel::kSms, Purpose::kCare), Block::kAllowed);
   // A 1 MB body that starts with STOP is still an opt-out (classified on its prefix).
-  EXPECT_EQ(vault().HandleInboundSms({practice_, kPhone, "STOP" + std::string(1 << 20, ' ')})->classification.opt_out,
+  EXPECT_EQ(vault().HandleInboundSms(Sms(practice_, kPhone, "STOP" + std::string(1 << 20, ' ')))->classification.opt_out,
             true);
 
-  EXPECT_EQ(vault().HandleInboundSms({practice_, "not a number", "STOP"}).status().code(),
+  EXPECT_EQ(vault().HandleInboundSms(Sms(practice_, "not a number", "STOP")).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(vault().HandleInboundSms({"prc_00000000000000000000", kPhone, "STOP"}).status().code(),
+  EXPECT_EQ(vault().HandleInboundSms(Sms("prc_00000000000000000000", kPhone, "STOP")).status().code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(vault().HandleInboundSms({"", kPhone, "STOP"}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(vault().HandleInboundSms(Sms("", kPhone, "STOP")).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(ConsentTest, SharedNumberStopRevokesEveryPatientOnIt) {
@@ -612,7 +621,7 @@ TEST_F(ConsentTest, PracticesAreIsolated) {
                                                     "Oak Dental <office@oak.example>", "America/Chicago", "IL"});
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(vault().Show(other->practice_id, patient_).status().code(), StatusCode::kNotFound);
-  auto out = vault().HandleInboundSms({other->practice_id, kPhone, "STOP"});
+  auto out = vault().HandleInboundSms(Sms(other->practice_id, kPhone, "STOP"));
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->patient_found);
   EXPECT_EQ(CheckNow(Channel::kSms, Purpose::kCare), Block::kAllowed);

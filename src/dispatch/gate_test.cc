@@ -1,4 +1,5 @@
 #include "dispatch/gate.h"
+#include "dispatch/feedback.h"
 #include "scanner/scanner_testing.h"
 
 #include <gtest/gtest.h>
@@ -79,7 +80,7 @@ class GateTest : public ::testing::Test {
     c.name = "Lapsed patients, winter";
     c.kind = "re-engagement";
     c.purpose = "outreach";
-    c.steps = {{"sms", 0, {"reengage-sms-en"}}};
+    c.steps = {*campaigns::ParseStepSpec("sms:0:reengage-sms-en")};
     c.start = "2025-12-01T09:00";
     c.window = "09:00-17:00";
     auto created = campaigns::CreateCampaign(*engine_, c);
@@ -215,7 +216,7 @@ TEST_F(GateTest, PracticeWindowIsReadInRecipientTime) {
 
 TEST_F(GateTest, StopAfterPlanningCancels) {
   EXPECT_EQ(Check(Request(il_)).verdict, GateVerdict::kSend);  // planned and cleared earlier
-  auto stop = consent::ConsentVault(*engine_).HandleInboundSms({practice_, "+12175550142", "STOP"});
+  auto stop = HandleInboundSms(*engine_, practice_, "+12175550142", "STOP");
   ASSERT_TRUE(stop.ok()) << stop.status().ToString();
   engine_.clock().Advance(std::chrono::minutes(5));
   GateDecision d = Check(Request(il_));

@@ -12,10 +12,25 @@ namespace recall::engine {
 
 namespace fs = std::filesystem;
 
+namespace {
+// Creates the signing key file unless it exists; another process creating it
+// at the same moment is not an error.
+Status EnsureSigningKey(const std::string& path, Random& random) {
+  if (fs::exists(path)) return OkStatus();
+  Status created = crypto::SigningKeyring::CreateFile(path, random);
+  if (created.code() == StatusCode::kAlreadyExists) return OkStatus();
+  return created;
+}
+}  // namespace
+
 std::string Engine::KeyFilePath(const EngineOptions& options) {
   if (!options.master_key_file.empty()) return options.master_key_file;
   if (const char* env = std::getenv("RECALL_MASTER_KEY_FILE"); env != nullptr && *env != '\0') return env;
   return (fs::path(options.data_dir) / "keys" / "master.key").string();
+}
+
+std::string Engine::SigningKeyFilePath(const EngineOptions& options) {
+  return (fs::path(options.data_dir) / "keys" / "signing.key").string();
 }
 
 Status Engine::Init(const EngineOptions& options) {
@@ -29,6 +44,9 @@ Status Engine::Init(const EngineOptions& options) {
   const std::string key_file = KeyFilePath(options);
   if (!fs::exists(key_file)) RETURN_IF_ERROR(crypto::MasterKeyring::CreateFile(key_file, *random));
   ASSIGN_OR_RETURN(auto ring, crypto::MasterKeyring::Load(key_file));
+  const std::string signing_file = SigningKeyFilePath(options);
+  RETURN_IF_ERROR(EnsureSigningKey(signing_file, *random));
+  ASSIGN_OR_RETURN(auto signing, crypto::SigningKeyring::Load(signing_file));
   ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore({(fs::path(options.data_dir) / "recall.db").string()}));
   return OkStatus();
 }
@@ -56,7 +74,15 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     engine->random_ = engine->owned_random_.get();
   }
   ASSIGN_OR_RETURN(engine->master_, crypto::MasterKeyring::Load(KeyFilePath(options)));
+  const std::string signing_file = SigningKeyFilePath(options);
+  RETURN_IF_ERROR(EnsureSigningKey(signing_file, *engine->random_));
+  ASSIGN_OR_RETURN(engine->signing_, crypto::SigningKeyring::Load(signing_file));
   ASSIGN_OR_RETURN(engine->store_, store::OpenSqliteStore({db_path.string()}));
+  int64_t every = options.audit_checkpoint_every;
+  if (const char* env = std::getenv("RECALL_AUDIT_CHECKPOINT_EVERY"); every <= 0 && env != nullptr) {
+    every = std::strtoll(env, nullptr, 10);  // <= 0 or junk: the default
+  }
+  engine->store_->audit().SetCheckpointSigner(engine->signing_->current(), every);
   return engine;
 }
 
@@ -80,6 +106,10 @@ StatusOr<crypto::WrappedKey> Engine::NewDataKey(const std::string& practice_id) 
   auto wrapped = master_->Wrap(practice_id, key_id, dek, *random_);
   std::fill(dek.begin(), dek.end(), '\0');
   return wrapped;
+}
+
+StatusOr<std::optional<audit::Checkpoint>> Engine::CheckpointAudit() {
+  return store_->audit().CheckpointHead(clock_->Now());
 }
 
 audit::AuditEvent Engine::Event(std::string action, std::string practice_id, std::string subject,

@@ -7,19 +7,23 @@
 // Data directory layout (docs/data-dir.md):
 //   <data>/recall.db (+ -wal, -shm)   the embedded store
 //   <data>/keys/master.key            master key file (0600) unless RECALL_MASTER_KEY_FILE
+//   <data>/keys/signing.key           Ed25519 signing key file (0600): audit checkpoints
 //
 // Thread-safety: an Engine may be shared across threads; the key cache is
 // guarded by mu_.
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "audit/audit.h"
+#include "audit/checkpoint.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/status.h"
 #include "crypto/keyring.h"
+#include "crypto/signing.h"
 #include "store/store.h"
 
 namespace recall::engine {
@@ -30,15 +34,20 @@ struct EngineOptions {
   std::string actor;            // who acts, e.g. "cli:alice"; required
   Clock* clock = nullptr;       // not owned; nullptr -> system clock
   Random* random = nullptr;     // not owned; nullptr -> OpenSSL CSPRNG
+  // The audit log is signed every this many records (<= 0:
+  // $RECALL_AUDIT_CHECKPOINT_EVERY, else 1000).
+  int64_t audit_checkpoint_every = 0;
 };
 
 class Engine {
  public:
-  // Creates the data directory (0700), the master key file and the store.
-  // Idempotent: an existing key file and store are kept (returns OK).
+  // Creates the data directory (0700), the master key file, the signing key
+  // file and the store. Idempotent: existing key files and store are kept.
   static Status Init(const EngineOptions& options);
-  // Opens an initialised data directory. FailedPrecondition when `recall init`
-  // has not been run; errors of Store and MasterKeyring otherwise.
+  // Opens an initialised data directory and installs the audit checkpoint
+  // signer on the store. A data directory initialised before signing keys
+  // existed gets its signing key here. FailedPrecondition when `recall init`
+  // has not been run; errors of Store, MasterKeyring and SigningKeyring otherwise.
   static StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
 
   store::Store& store() { return *store_; }
@@ -53,6 +62,13 @@ class Engine {
   // A fresh data key for a new practice, wrapped under the current master key.
   StatusOr<crypto::WrappedKey> NewDataKey(const std::string& practice_id);
 
+  // The installation's signing keys (every version; current() signs).
+  const crypto::SigningKeyring& signing_keys() const { return *signing_; }
+  // The time-based checkpoint: signs the audit chain head unless a checkpoint
+  // covers it already (then nullopt). NotFound when the log is empty. The
+  // long-running worker and server call it every M seconds.
+  StatusOr<std::optional<audit::Checkpoint>> CheckpointAudit();
+
   // An audit event stamped with now() and this engine's actor.
   audit::AuditEvent Event(std::string action, std::string practice_id = "", std::string subject = "",
                           audit::Details details = {}) const;
@@ -60,6 +76,7 @@ class Engine {
  private:
   Engine() = default;
   static std::string KeyFilePath(const EngineOptions& options);
+  static std::string SigningKeyFilePath(const EngineOptions& options);
 
   std::string data_dir_;
   std::string actor_;
@@ -68,6 +85,7 @@ class Engine {
   Clock* clock_ = nullptr;
   Random* random_ = nullptr;
   std::unique_ptr<crypto::MasterKeyring> master_;
+  std::unique_ptr<crypto::SigningKeyring> signing_;
   std::unique_ptr<store::Store> store_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const crypto::PracticeKeys>> keys_;  // GUARDED_BY(mu_)

@@ -29,6 +29,7 @@ void WriteSyntheticCsv(std::ostream& out, const SyntheticOptions& o) {
   auto pick = [&](auto& arr) -> decltype(arr[0]) { return arr[rng() % (sizeof(arr) / sizeof(arr[0]))]; };
   out << "Patient ID,Patient First Name,Patient Last Name,Cell Phone,Home Phone,E-mail Address,Preferred Language,"
          "Last Appt Date,Status,Provider,Zip,State";
+  if (o.with_consent_columns) out << ",SMS Consent,Email Consent";
   if (o.with_clinical_columns) out << ",DOB,Diagnosis,SSN,Insurance,Notes";
   out << "\r\n";
   char buf[512];
@@ -52,6 +53,16 @@ void WriteSyntheticCsv(std::ostream& out, const SyntheticOptions& o) {
                   static_cast<long long>(i + 1), first, last, cell.c_str(), home.c_str(), email.c_str(), pick(kLang),
                   month, day, year, pick(kStatus), pick(kProviders), kZips[region], kStates[region]);
     out << buf;
+    if (o.with_consent_columns) {
+      auto consent = [&](bool has_contact) -> const char* {
+        const int roll = static_cast<int>(rng() % 100);
+        if (!has_contact) return "";
+        return roll < 75 ? "Y" : roll < 85 ? "N" : "";
+      };
+      const char* sms = consent(has_cell);
+      const char* mail = consent(has_email);
+      out << ',' << sms << ',' << mail;
+    }
     if (o.with_clinical_columns) {
       std::snprintf(buf, sizeof(buf), ",%02d/%02d/19%02d,%s,900-%02d-%04d,SynthCare PPO,\"Synthetic note, row %lld\"",
                     month, day, static_cast<int>(40 + rng() % 59), pick(kDx), static_cast<int>(rng() % 100),

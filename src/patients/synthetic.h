@@ -14,6 +14,10 @@ struct SyntheticOptions {
   // Adds the clinical columns a real EHR export carries (DOB, Diagnosis, SSN,
   // Insurance, Notes) so the importer has something to drop.
   bool with_clinical_columns = true;
+  // Adds "SMS Consent" and "Email Consent" columns (Y for about 3 in 4 rows
+  // that have the contact, N for some, blank otherwise), as practices attest
+  // consent in their exports.
+  bool with_consent_columns = false;
 };
 
 // Writes a CSV with a header row (RFC 4180, CRLF line ends).

@@ -23,8 +23,10 @@
 #include <vector>
 
 #include "audit/audit.h"
+#include "audit/checkpoint.h"
 #include "common/status.h"
 #include "crypto/keyring.h"
+#include "crypto/signing.h"
 #include "store/campaign_store.h"
 #include "store/consent_store.h"
 #include "store/outbox_store.h"
@@ -91,14 +93,32 @@ class PatientStore {
                              const std::string& line_type, const audit::AuditEvent& event) = 0;
 };
 
+// The audit log and its signed checkpoints (docs/audit-format.md). Every
+// append, through this interface or inside another sub-store's transaction,
+// signs a checkpoint in the same transaction when the new seq is a multiple of
+// the installed signer's interval.
 class AuditStore {
  public:
   virtual ~AuditStore() = default;
   // Seals and appends one record (its own transaction). InvalidArgument when the
   // event carries PHI-looking details.
   virtual StatusOr<audit::AuditRecord> Append(const audit::AuditEvent& event) = 0;
+  // Seals and appends `events` in order in one transaction; returns the last
+  // record's seq (the head's when `events` is empty). All or nothing:
+  // InvalidArgument when any event carries PHI-looking details.
+  virtual StatusOr<int64_t> AppendBatch(const std::vector<audit::AuditEvent>& events) = 0;
   // Calls `visit` for every record with seq >= from_seq in order, until it returns false.
   virtual Status Scan(int64_t from_seq, const std::function<bool(const audit::AuditRecord&)>& visit) = 0;
+
+  // Installs the key that signs checkpoints every `every_n` records (<= 0:
+  // audit::kDefaultCheckpointEvery); nullptr removes it. Engine::Open does this.
+  virtual void SetCheckpointSigner(std::shared_ptr<const crypto::SigningKey> key, int64_t every_n) = 0;
+  // Signs the current head unless a checkpoint already covers it (then
+  // nullopt): the time-based checkpoint. FailedPrecondition without a signer;
+  // NotFound when the log is empty.
+  virtual StatusOr<std::optional<audit::Checkpoint>> CheckpointHead(TimePoint now) = 0;
+  // The checkpoints with seq >= from_seq, in seq order.
+  virtual StatusOr<std::vector<audit::Checkpoint>> Checkpoints(int64_t from_seq) = 0;
 };
 
 class Store {

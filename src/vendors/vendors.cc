@@ -11,7 +11,8 @@
 namespace recall::vendors {
 namespace {
 
-constexpr std::array<std::string_view, 6> kChannels = {"email", "sms", "voice", "rvm", "portal", "hosting"};
+// "lookup": the carrier line-type lookup, which receives phone numbers.
+constexpr std::array<std::string_view, 7> kChannels = {"email", "sms", "voice", "rvm", "lookup", "portal", "hosting"};
 
 Status ValidateDate(const std::string& text, const char* flag) {
   auto on = contact::ParseUsDate(text);
@@ -46,7 +47,7 @@ StatusOr<store::VendorRow> AddVendor(engine::Engine& engine, const NewVendor& in
     return InvalidArgumentError("vendor name is empty, too long or not UTF-8");
   }
   if (!IsVendorChannel(in.channel)) {
-    return InvalidArgumentError("vendor channel must be one of email, sms, voice, rvm, portal, hosting");
+    return InvalidArgumentError("vendor channel must be one of email, sms, voice, rvm, lookup, portal, hosting");
   }
   v.channel = in.channel;
   v.kind = in.kind.empty() ? (in.channel == "hosting" ? "subprocessor" : "channel_provider") : in.kind;

@@ -20,7 +20,8 @@
 
 namespace recall::vendors {
 
-// True for "email", "sms", "voice", "rvm", "portal", "hosting".
+// True for "email", "sms", "voice", "rvm", "lookup" (carrier line-type lookup),
+// "portal", "hosting".
 bool IsVendorChannel(const std::string& channel);
 
 struct NewVendor {

@@ -127,3 +127,20 @@ TEST_F(VendorsTest, Validation) {
 
 }  // namespace
 }  // namespace recall::vendors
+
+namespace recall::vendors {
+namespace {
+
+// The carrier line-type lookup receives phone numbers: it is a vendor channel
+// with its own BAA gate (migration 7 widened the table's CHECK constraint).
+TEST_F(VendorsTest, LookupIsAVendorChannel) {
+  EXPECT_TRUE(IsVendorChannel("lookup"));
+  EXPECT_TRUE(IsFailedPrecondition(RequireVendorBaa(*engine_, practice_a_, "lookup")));
+  auto v = Add(practice_a_, "lookup", true);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(RequireVendorBaa(*engine_, practice_a_, "lookup").ok());
+  EXPECT_TRUE(IsFailedPrecondition(RequireVendorBaa(*engine_, practice_b_, "lookup")));
+}
+
+}  // namespace
+}  // namespace recall::vendors

@@ -352,6 +352,50 @@ CREATE TABLE invalid_contacts (
   PRIMARY KEY (practice_id, patient_id, channel, contact_index)
 ) WITHOUT ROWID;
 )sql"},
+      {7, "vendors: 'lookup' (carrier line-type lookup) is a vendor channel", R"sql(
+-- SQLite cannot alter a CHECK constraint: rebuild the table with the same
+-- columns and rowids (vendor lists are ordered by rowid), then its index.
+CREATE TABLE vendors_v7 (
+  practice_id         TEXT NOT NULL REFERENCES practices(practice_id),
+  vendor_id           TEXT NOT NULL,
+  name                TEXT NOT NULL,
+  channel             TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'voice', 'rvm', 'lookup', 'portal', 'hosting')),
+  kind                TEXT NOT NULL CHECK (kind IN ('channel_provider', 'subprocessor')),
+  baa_signed_on       TEXT,
+  baa_document_sha256 TEXT,
+  active              INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+  created_at          TEXT NOT NULL,
+  PRIMARY KEY (practice_id, vendor_id)
+);
+INSERT INTO vendors_v7 (rowid, practice_id, vendor_id, name, channel, kind, baa_signed_on, baa_document_sha256,
+                        active, created_at)
+  SELECT rowid, practice_id, vendor_id, name, channel, kind, baa_signed_on, baa_document_sha256, active, created_at
+  FROM vendors;
+DROP TABLE vendors;
+ALTER TABLE vendors_v7 RENAME TO vendors;
+CREATE INDEX vendors_by_channel ON vendors(practice_id, channel, active);
+)sql"},
+      {8, "signed audit checkpoints; six-year audit retention", R"sql(
+-- The chain head signed with the installation's Ed25519 key every N records
+-- and on a timer (docs/audit-format.md, "Checkpoints"). Append-only.
+CREATE TABLE audit_checkpoints (
+  seq        INTEGER PRIMARY KEY,  -- the audit_log record signed
+  hash       TEXT NOT NULL,        -- that record's hash
+  key_id     TEXT NOT NULL,        -- first 16 hex of SHA-256(public key)
+  public_key TEXT NOT NULL,        -- raw 32-byte Ed25519 key, hex
+  signature  TEXT NOT NULL,        -- Ed25519 over the v1 encoding, hex
+  created_at TEXT NOT NULL         -- RFC 3339 UTC ms; signed
+);
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
+  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;
+-- Retention: an audit record is kept at least six years. This holds even
+-- should a later migration relax audit_log_no_delete to expire old records.
+CREATE TRIGGER audit_log_retention BEFORE DELETE ON audit_log
+  WHEN OLD.time > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-6 years')
+  BEGIN SELECT RAISE(ABORT, 'audit records are kept for six years'); END;
+)sql"},
   };
   return kMigrations;
 }

@@ -475,6 +475,45 @@ class SqliteAuditStore final : public AuditStore {
     return OkStatus();
   }
 
+  StatusOr<int64_t> AppendBatch(const std::vector<audit::AuditEvent>& events) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    Txn txn(db_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(AuditAppender appender, AuditAppender::Start(db_));
+    for (const auto& event : events) RETURN_IF_ERROR(appender.Append(event).status());
+    RETURN_IF_ERROR(txn.Commit());
+    return appender.head_seq();
+  }
+
+  void SetCheckpointSigner(std::shared_ptr<const crypto::SigningKey> key, int64_t every_n) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    SetAuditSigner(db_, std::move(key), every_n);
+  }
+
+  StatusOr<std::optional<audit::Checkpoint>> CheckpointHead(TimePoint now) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    Txn txn(db_);
+    RETURN_IF_ERROR(txn.Begin());
+    ASSIGN_OR_RETURN(AuditAppender appender, AuditAppender::Start(db_));
+    ASSIGN_OR_RETURN(auto checkpoint, appender.CheckpointHead(now));
+    RETURN_IF_ERROR(txn.Commit());
+    return checkpoint;
+  }
+
+  StatusOr<std::vector<audit::Checkpoint>> Checkpoints(int64_t from_seq) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT seq, hash, key_id, public_key, signature, created_at "
+                                          "FROM audit_checkpoints WHERE seq >= ? ORDER BY seq"));
+    s.Bind(1, from_seq);
+    std::vector<audit::Checkpoint> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back({s.Int(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.Text(5)});
+    }
+    return out;
+  }
+
  private:
   Db* db_;
   std::mutex* mu_;
@@ -492,6 +531,10 @@ class SqliteStore final : public Store {
         vendors_(NewSqliteVendorStore(db_.get(), &mu_)),
         outbox_(NewSqliteOutboxStore(db_.get(), &mu_)),
         runs_(NewSqliteRunStore(db_.get(), &mu_)) {}
+
+  // The checkpoint signer is registered by connection (internal.cc): drop it
+  // before the connection closes.
+  ~SqliteStore() override { SetAuditSigner(db_.get(), nullptr, 0); }
 
   Status Init() {
     // Takes effect only when the database file is created (a no-op after).
