@@ -117,14 +117,22 @@ StatusOr<WorkerStats> Worker::RunUntilIdle() {
     total.Add(tick);
     if (tick.claimed == 0 && tick.steps_planned == 0) break;
   }
+  RETURN_IF_ERROR(engine_.CheckpointAudit().status());
   return total;
 }
 
 StatusOr<WorkerStats> Worker::Run(const std::atomic<bool>& stop, std::chrono::milliseconds idle_poll) {
   WorkerStats total;
+  TimePoint last_checkpoint = engine_.clock().Now();
   while (!stop.load()) {
     ASSIGN_OR_RETURN(WorkerStats tick, Tick());
     total.Add(tick);
+    // A long-running worker signs the audit chain head every few minutes, so
+    // that a quiet period still ends under a signed checkpoint.
+    if (engine_.clock().Now() - last_checkpoint >= options_.checkpoint_every) {
+      RETURN_IF_ERROR(engine_.CheckpointAudit().status());
+      last_checkpoint = engine_.clock().Now();
+    }
     if (tick.claimed > 0 || tick.steps_planned > 0) continue;
     // Idle: wait for the next due message, at most idle_poll, in small slices
     // so that a stop request is honoured promptly.

@@ -71,6 +71,8 @@ struct WorkerOptions {
   std::string spool_dir;  // voice/rvm WAVs; "" -> <data>/spool
   std::string espeak_binary = "espeak-ng";
   bool plan = true;  // plan due steps on each tick
+  // Run signs the audit chain head this often (and RunUntilIdle once at the end).
+  std::chrono::seconds checkpoint_every{300};
   // How the worker waits (rate limits, idle polling). Default: really sleep.
   std::function<void(std::chrono::nanoseconds)> sleep;
 };

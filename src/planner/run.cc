@@ -4,6 +4,7 @@
 #include "campaigns/campaigns.h"
 #include "planner/planner.h"
 #include "planner/schedule.h"
+#include "practices/settings.h"
 
 namespace recall::planner {
 
@@ -36,6 +37,21 @@ StatusOr<RunStatus> StartCampaign(engine::Engine& engine, const std::string& pra
   }
   RETURN_IF_ERROR(campaigns::CheckDispatchable(engine, practice_id, campaign_id));
   ASSIGN_OR_RETURN(store::PracticeRow practice, engine.store().practices().Get(practice_id));
+  // Links need somewhere to resolve: refuse now rather than cancel every message later.
+  ASSIGN_OR_RETURN(practices::PracticeSettings settings, practices::GetSettings(engine, practice_id));
+  if (settings.public_base_url.empty()) {
+    for (const auto& step : campaign.steps) {
+      for (const auto& v : step.variants) {
+        ASSIGN_OR_RETURN(auto t, engine.store().campaigns().GetTemplate(practice_id, v.template_id, v.template_version));
+        if (t.body.find("unsubscribe_link") != std::string::npos ||
+            t.body.find("consent_link") != std::string::npos) {
+          return FailedPreconditionError("campaign " + campaign_id + " sends links but the practice has no "
+                                         "public_base_url (practice settings set --json "
+                                         "'{\"public_base_url\":\"https://...\"}')");
+        }
+      }
+    }
+  }
   const TimePoint now = engine.clock().Now();
   TimePoint start = now;
   if (!campaign.schedule_start.empty()) {
