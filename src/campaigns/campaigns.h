@@ -102,13 +102,17 @@ StatusOr<AuthoringResult> EditTemplate(engine::Engine& engine, const scanner::Sc
 //   "last_visit_before": "YYYY-MM-DD" (exclusive; patients without a last
 //                        visit do not match)
 //   "last_visit_after":  "YYYY-MM-DD" (exclusive)
-// {} selects every patient. The full segment engine comes with dispatch.
+//   "has_channel":       "sms" | "email" | "phone", or an array (any of): the
+//                        patient has a contact that could carry it (a mobile
+//                        line for sms; consent is checked by the planner)
+// {} selects every patient.
 struct Segment {
   std::vector<std::string> status;    // sorted, unique
   std::vector<std::string> language;  // canonical tags, sorted, unique
   std::vector<std::string> provider;  // as given (trimmed), sorted, unique
   std::string last_visit_before;
   std::string last_visit_after;
+  std::vector<std::string> has_channel;  // sorted, unique
 };
 StatusOr<Segment> ParseSegment(std::string_view json);
 // Canonical JSON: keys sorted bytewise, no whitespace, arrays sorted, absent

@@ -258,6 +258,19 @@ TEST_F(CampaignsTest, SegmentIsMinimumNecessaryAndCanonical) {
   EXPECT_TRUE(SegmentMatches(*ParseSegment(R"({"language":"es","provider":"dr. burns"})"), p));
   p.last_visit = "";
   EXPECT_FALSE(SegmentMatches(*s, p));
+
+  // "has a usable channel": a mobile line for sms, any phone, an email address.
+  auto textable = ParseSegment(R"({"has_channel":["sms","email"]})");
+  ASSERT_TRUE(textable.ok());
+  EXPECT_EQ(CanonicalSegment(*textable), R"({"has_channel":["email","sms"]})");
+  store::PatientRow q;
+  q.phone_index = "00112233445566778899aabbccddeeff";
+  q.phone_line_type = "landline";
+  EXPECT_FALSE(SegmentMatches(*textable, q));
+  EXPECT_TRUE(SegmentMatches(*ParseSegment(R"({"has_channel":"phone"})"), q));
+  q.phone_line_type = "mobile";
+  EXPECT_TRUE(SegmentMatches(*textable, q));
+  EXPECT_EQ(ParseSegment(R"({"has_channel":"fax"})").status().code(), StatusCode::kInvalidArgument);
 }
 
 // --- the approval workflow ---------------------------------------------------

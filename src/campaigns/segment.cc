@@ -76,6 +76,14 @@ StatusOr<Segment> ParseSegment(std::string_view text) {
         s.provider.emplace_back(trimmed);
       }
       SortUnique(&s.provider);
+    } else if (key == "has_channel") {
+      ASSIGN_OR_RETURN(s.has_channel, Strings(value, key));
+      for (const auto& ch : s.has_channel) {
+        if (ch != "sms" && ch != "email" && ch != "phone") {
+          return InvalidArgumentError("segment: has_channel is sms, email or phone");
+        }
+      }
+      SortUnique(&s.has_channel);
     } else if (key == "last_visit_before") {
       ASSIGN_OR_RETURN(s.last_visit_before, Date(value, key));
     } else if (key == "last_visit_after") {
@@ -83,7 +91,8 @@ StatusOr<Segment> ParseSegment(std::string_view text) {
     } else {
       // Only minimum-necessary fields can select patients.
       return InvalidArgumentError("segment: unknown key '" + key +
-                                  "' (allowed: status, language, provider, last_visit_before, last_visit_after)");
+                                  "' (allowed: status, language, provider, has_channel, last_visit_before, "
+                                  "last_visit_after)");
     }
   }
   return s;
@@ -96,6 +105,7 @@ std::string CanonicalSegment(const Segment& s) {
   if (!s.provider.empty()) doc["provider"] = s.provider;
   if (!s.last_visit_before.empty()) doc["last_visit_before"] = s.last_visit_before;
   if (!s.last_visit_after.empty()) doc["last_visit_after"] = s.last_visit_after;
+  if (!s.has_channel.empty()) doc["has_channel"] = s.has_channel;
   return doc.dump(-1, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace);
 }
 
@@ -112,6 +122,16 @@ bool SegmentMatches(const Segment& s, const store::PatientRow& p) {
     const std::string provider = AsciiLower(TrimAscii(p.provider_name));
     const bool any = std::any_of(s.provider.begin(), s.provider.end(),
                                  [&](const std::string& name) { return AsciiLower(name) == provider; });
+    if (!any) return false;
+  }
+  if (!s.has_channel.empty()) {
+    // A contact that could carry the channel: a mobile line for SMS, any phone
+    // for calls, an address for email. Consent is the planner's and the gate's.
+    const bool any = std::any_of(s.has_channel.begin(), s.has_channel.end(), [&](const std::string& ch) {
+      if (ch == "email") return !p.email_index.empty();
+      if (ch == "sms") return !p.phone_index.empty() && p.phone_line_type == "mobile";
+      return !p.phone_index.empty();
+    });
     if (!any) return false;
   }
   if (!s.last_visit_before.empty() && (p.last_visit.empty() || !(p.last_visit < s.last_visit_before))) return false;

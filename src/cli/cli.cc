@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 
 namespace recall::cli {
 
@@ -25,9 +26,27 @@ int ExitCodeFor(const Status& status) {
   return 3;
 }
 
+namespace {
+// Test-only (docs/cli.md): RECALL_TEST_CLOCK=<RFC 3339 instant> makes the
+// engine's clock start at that instant and advance with real time, so that
+// end-to-end tests do not depend on the wall clock. Unset: the system clock.
+StatusOr<Clock*> TestClockOrNull() {
+  static std::unique_ptr<OffsetClock> clock;  // outlives the engine
+  const char* text = std::getenv("RECALL_TEST_CLOCK");
+  if (text == nullptr || *text == '\0') return static_cast<Clock*>(nullptr);
+  if (!clock) {
+    auto start = ParseRfc3339(text);
+    if (!start.ok()) return InvalidArgumentError("RECALL_TEST_CLOCK: " + start.status().message());
+    clock = std::make_unique<OffsetClock>(*start);
+  }
+  return static_cast<Clock*>(clock.get());
+}
+}  // namespace
+
 StatusOr<engine::Engine*> Context::Engine() {
   if (!engine_) {
-    ASSIGN_OR_RETURN(engine_, engine::Engine::Open({data_dir, "", actor_, nullptr, nullptr}));
+    ASSIGN_OR_RETURN(Clock* clock, TestClockOrNull());
+    ASSIGN_OR_RETURN(engine_, engine::Engine::Open({data_dir, "", actor_, clock, nullptr}));
   }
   return engine_.get();
 }

@@ -135,8 +135,8 @@ void RegisterDispatchCommands(CLI::App& app, Context& ctx) {
   worker->add_option("--channels", wa->channels, "channel configuration (default: <data>/channels.json)");
   worker->add_option("--worker-id", wa->worker_id, "this worker's id (default: random)");
   worker->add_option("--batch", wa->batch, "messages claimed per tick (1..100)")->check(CLI::Range(1, 100));
-  worker->add_option("--lease-seconds", wa->lease_seconds, "how long a claim lasts (10..3600)")
-      ->check(CLI::Range(10, 3600));
+  worker->add_option("--lease-seconds", wa->lease_seconds, "how long a claim lasts (1..3600; a dead worker's messages wait this long)")
+      ->check(CLI::Range(1, 3600));
   worker->callback(Command(ctx, [&ctx, wa]() -> Status {
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
     const std::string path =

@@ -46,6 +46,22 @@ class FakeClock final : public Clock {
   TimePoint now_;  // GUARDED_BY(mu_)
 };
 
+// Test-only: a clock that reads `start` when constructed and then advances
+// with real (monotonic) time: Now() = start + (steady now - steady at
+// construction). The CLI installs one when RECALL_TEST_CLOCK is set, so that
+// end-to-end tests do not depend on the wall clock (docs/cli.md). Thread-safe.
+class OffsetClock final : public Clock {
+ public:
+  explicit OffsetClock(TimePoint start) : start_(start), steady_start_(std::chrono::steady_clock::now()) {}
+  TimePoint Now() const override {
+    return start_ + std::chrono::duration_cast<TimePoint::duration>(std::chrono::steady_clock::now() - steady_start_);
+  }
+
+ private:
+  const TimePoint start_;
+  const std::chrono::steady_clock::time_point steady_start_;
+};
+
 // "2026-11-25T18:06:06.123Z" (UTC, millisecond precision).
 std::string FormatRfc3339Millis(TimePoint t);
 // Parses "YYYY-MM-DDTHH:MM:SS[.fff]Z". InvalidArgument otherwise.

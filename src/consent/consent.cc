@@ -529,37 +529,6 @@ bool IsIdText(std::string_view s) {
 }
 }  // namespace
 
-StatusOr<std::string> ConsentVault::UnsubscribeToken(const std::string& practice_id, const std::string& patient) {
-  ASSIGN_OR_RETURN(Ctx ctx, OpenPractice(engine_, practice_id));
-  ASSIGN_OR_RETURN(auto p, FindPatient(engine_, *ctx.keys, ctx.practice_id, patient));
-  return "u1." + ctx.practice_id + "." + p.patient_id + "." + TokenMac(*ctx.keys, ctx.practice_id, p.patient_id);
-}
-
-StatusOr<std::string> ConsentVault::Unsubscribe(std::string_view token) {
-  const Status bad = UnauthenticatedError("the unsubscribe token is not valid");
-  if (token.size() > 256) return bad;
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  for (;;) {
-    const size_t dot = token.find('.', start);
-    parts.push_back(token.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  if (parts.size() != 4 || parts[0] != "u1" || !IsIdText(parts[1]) || !IsIdText(parts[2])) return bad;
-  const std::string practice_id(parts[1]), patient_id(parts[2]);
-  auto keys = engine_.KeysFor(practice_id);
-  if (!keys.ok()) return IsNotFound(keys.status()) ? bad : keys.status();
-  if (!crypto::ConstantTimeEquals(TokenMac(**keys, practice_id, patient_id), parts[3])) return bad;
-  RevokeRequest req;
-  req.practice_id = practice_id;
-  req.patient = patient_id;
-  req.source = Source::kEmailUnsubscribe;
-  req.evidence = "unsubscribe token verified";
-  RETURN_IF_ERROR(Revoke(req).status());
-  return patient_id;
-}
-
 namespace {
 std::vector<std::string_view> SplitDots(std::string_view token) {
   std::vector<std::string_view> parts;
@@ -576,6 +545,31 @@ std::string ConfirmationLabel(Purpose purpose) {
   return "recall-consent-confirmation-v1|" + std::string(PurposeName(purpose));
 }
 }  // namespace
+
+StatusOr<std::string> ConsentVault::UnsubscribeToken(const std::string& practice_id, const std::string& patient) {
+  ASSIGN_OR_RETURN(Ctx ctx, OpenPractice(engine_, practice_id));
+  ASSIGN_OR_RETURN(auto p, FindPatient(engine_, *ctx.keys, ctx.practice_id, patient));
+  return "u1." + ctx.practice_id + "." + p.patient_id + "." + TokenMac(*ctx.keys, ctx.practice_id, p.patient_id);
+}
+
+StatusOr<std::string> ConsentVault::Unsubscribe(std::string_view token) {
+  const Status bad = UnauthenticatedError("the unsubscribe token is not valid");
+  if (token.size() > 256) return bad;
+  const std::vector<std::string_view> parts = SplitDots(token);
+  if (parts.size() != 4 || parts[0] != "u1" || !IsIdText(parts[1]) || !IsIdText(parts[2])) return bad;
+  const std::string practice_id(parts[1]), patient_id(parts[2]);
+  auto keys = engine_.KeysFor(practice_id);
+  if (!keys.ok()) return IsNotFound(keys.status()) ? bad : keys.status();
+  if (!crypto::ConstantTimeEquals(TokenMac(**keys, practice_id, patient_id), parts[3])) return bad;
+  RevokeRequest req;
+  req.practice_id = practice_id;
+  req.patient = patient_id;
+  req.source = Source::kEmailUnsubscribe;
+  req.evidence = "unsubscribe token verified";
+  RETURN_IF_ERROR(Revoke(req).status());
+  return patient_id;
+}
+
 
 StatusOr<std::string> ConsentVault::ConfirmationToken(const std::string& practice_id, const std::string& patient,
                                                       Purpose purpose) {

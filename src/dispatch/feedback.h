@@ -34,7 +34,8 @@ struct DeliveryReport {
 };
 
 // NotFound for an unknown message; FailedPrecondition for a message that was
-// not sent; InvalidArgument for an unknown status or a reason that is not a
+// cancelled or failed (a report for a message still in flight is kept:
+// OutboxStore::RecordDelivery); InvalidArgument for an unknown status or a reason that is not a
 // short code. Audited ("dispatch.delivery", and "contact.invalid").
 Status RecordDeliveryReport(engine::Engine& engine, const DeliveryReport& report);
 

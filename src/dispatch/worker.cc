@@ -193,6 +193,13 @@ Status Worker::Process(const store::OutboxRow& row, WorkerStats* stats) {
     ++stats->retried;
     return record(store.outbox().MarkRetry(lease, at, reason, event("dispatch.retry")));
   };
+  if (row.delivery == store::kDeliveryDelivered) {
+    // An earlier attempt did reach the patient (its delivery report arrived
+    // after an ambiguous failure): record it as sent, never send it twice.
+    ++stats->sent;
+    return record(store.outbox().MarkSent(lease, row.provider_id.empty() ? "delivery-report" : row.provider_id,
+                                          event("dispatch.sent")));
+  }
   if (campaign->state != campaigns::kRunning) {
     // Claimed just as the campaign was paused or changed: hold it.
     ++stats->deferred;

@@ -59,20 +59,7 @@ class WorkerTest : public ::testing::Test {
   }
 
   std::string StartCampaign() {
-    campaigns::CampaignInput c;
-    c.practice_id = practice_;
-    c.name = "Lapsed patients";
-    c.kind = "re-engagement";
-    c.purpose = "outreach";
-    c.segment_json = R"({"status":"lapsed"})";
-    campaigns::StepInput step;
-    step.channel = "sms";
-    step.templates = {"sms-en"};
-    c.steps = {step};
-    c.start = "2025-11-20T09:00";
-  c.window = "08:00-20:00";
-    c.window = "08:00-20:00";
-    auto id = planner::ApprovedCampaignForTest(engine_, c, *scanner_);
+    auto id = planner::ApprovedCampaignForTest(engine_, planner::SmsCampaignForTest(practice_, "sms-en"), *scanner_);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     EXPECT_TRUE(planner::StartCampaign(*engine_, practice_, *id).ok());
     return *id;
@@ -213,6 +200,25 @@ TEST_F(WorkerTest, DeliveryReportsUpdateStateAndUndeliverableNumbersAreMarked) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(RecordDeliveryReport(*engine_, {practice_, first.message_id, "failed", "call +1 217 555 0141"}).code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST_F(WorkerTest, ADeliveryReportAfterAnAmbiguousFailurePreventsTheResend) {
+  const std::string campaign = StartCampaign();
+  channels_.sms.FailWith(UnavailableError("smsbox timed out"));  // it may have gone out anyway
+  Worker worker = MakeWorker();
+  ASSERT_TRUE(worker.RunUntilIdle().ok());
+  const auto row = RowFor(campaign, ids_[0]);
+  ASSERT_EQ(row.state, "queued");
+  // ... and it had: the carrier's report arrives for the queued message.
+  ASSERT_TRUE(RecordDeliveryReport(*engine_, {practice_, row.message_id, "delivered", ""}).ok());
+  channels_.sms.FailWith(OkStatus());
+  const int calls = channels_.sms.calls();
+  engine_.clock().Advance(hours(1));
+  ASSERT_TRUE(worker.RunUntilIdle().ok());
+  EXPECT_EQ(RowFor(campaign, ids_[0]).state, "sent");
+  EXPECT_EQ(RowFor(campaign, ids_[0]).delivery, "delivered");
+  // Only the other patient's retry reached the channel.
+  EXPECT_EQ(channels_.sms.calls(), calls + 1);
 }
 
 TEST_F(WorkerTest, TheSendersRateLimitSpacesMessages) {

@@ -31,8 +31,8 @@
 //   - when no channel qualifies, "skipped" with the most telling reason:
 //     "opted_out" when any channel's consent was revoked, else the primary
 //     channel's: "no_consent", "invalid_contact" (hard bounce, reassigned or
-//     changed number, landline or unknown line for SMS), "no_channel" (no
-//     contact at all), "cap_reached".
+//     changed number), "no_channel" (no contact for the channel at all, or a
+//     landline or unknown line for SMS), "cap_reached".
 // The consent confirmation campaign (kind consent_confirmation) targets, on
 // top of its segment, only patients with an email address and no SMS consent
 // for the purpose.

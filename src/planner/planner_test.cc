@@ -54,19 +54,7 @@ class PlannerTest : public ::testing::Test {
   }
 
   std::string Campaign(const std::string& start = "2025-12-01T09:00") {
-    campaigns::CampaignInput c;
-    c.practice_id = practice_;
-    c.name = "Lapsed patients";
-    c.kind = "re-engagement";
-    c.purpose = "outreach";
-    c.segment_json = R"({"status":"lapsed"})";
-    campaigns::StepInput step;
-    step.channel = "sms";
-    step.templates = {"sms-en"};
-    c.steps = {step};
-    c.start = start;
-    c.window = "09:00-17:00";
-    auto id = ApprovedCampaignForTest(engine_, c, *scanner_);
+    auto id = ApprovedCampaignForTest(engine_, SmsCampaignForTest(practice_, "sms-en", start), *scanner_);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     return id.ok() ? *id : "";
   }
@@ -228,16 +216,7 @@ TEST_F(PlannerTest, PausedCampaignsMessagesAreNotClaimed) {
 }
 
 TEST_F(PlannerTest, AnUnapprovedCampaignCannotStart) {
-  campaigns::CampaignInput c;
-  c.practice_id = practice_;
-  c.name = "Draft";
-  c.kind = "recall";
-  c.purpose = "outreach";
-  campaigns::StepInput step;
-  step.channel = "sms";
-  step.templates = {"sms-en"};
-  c.steps = {step};
-  auto created = campaigns::CreateCampaign(*engine_, c);
+  auto created = campaigns::CreateCampaign(*engine_, SmsCampaignForTest(practice_, "sms-en"));
   ASSERT_TRUE(created.ok());
   auto started = StartCampaign(*engine_, practice_, created->campaign_id);
   EXPECT_EQ(started.status().code(), StatusCode::kFailedPrecondition);

@@ -56,6 +56,25 @@ inline Status AddVendorsForTest(engine::TestEngine& engine, const std::string& p
   return OkStatus();
 }
 
+// A one-step SMS campaign over the lapsed patients, with template `sms_template`.
+inline campaigns::CampaignInput SmsCampaignForTest(const std::string& practice, const std::string& sms_template,
+                                                   const std::string& start = "2025-11-20T09:00",
+                                                   const std::string& purpose = "outreach") {
+  campaigns::CampaignInput c;
+  c.practice_id = practice;
+  c.name = "Lapsed patients";
+  c.kind = "re-engagement";
+  c.purpose = purpose;
+  c.segment_json = R"({"status":"lapsed"})";
+  campaigns::StepInput step;
+  step.channel = "sms";
+  step.templates = {sms_template};
+  c.steps = {step};
+  c.start = start;
+  c.window = "08:00-20:00";
+  return c;
+}
+
 // Creates, submits and approves (as a second actor, "cli:dana") a campaign.
 inline StatusOr<std::string> ApprovedCampaignForTest(engine::TestEngine& engine, const campaigns::CampaignInput& input,
                                                      const scanner::Scanner& scanner) {

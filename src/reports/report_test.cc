@@ -40,17 +40,9 @@ TEST(ReportTest, CountsWhatTheCampaignDidAndItsReactivations) {
   ASSERT_TRUE(practices::UpdateSettings(*engine, practice, R"({"average_visit_value":185.5})").ok());
   ASSERT_TRUE(
       campaigns::AddTemplate(*engine, *scanner, {practice, "sms-en", "sms", 1, "outreach", "en", "", kSmsEn}).ok());
-  campaigns::CampaignInput c;
-  c.practice_id = practice;
-  c.name = "Lapsed";
-  c.kind = "re-engagement";
-  c.purpose = "outreach";
-  campaigns::StepInput step;
-  step.channel = "sms";
-  step.templates = {"sms-en"};
-  c.steps = {step};
-  c.start = "2025-11-20T09:00";
-  c.window = "08:00-20:00";
+  campaigns::CampaignInput c = planner::SmsCampaignForTest(practice, "sms-en");
+  c.kind = "recall";
+  c.segment_json = "{}";
   auto campaign = planner::ApprovedCampaignForTest(engine, c, *scanner);
   ASSERT_TRUE(campaign.ok()) << campaign.status().ToString();
   ASSERT_TRUE(planner::StartCampaign(*engine, practice, *campaign).ok());

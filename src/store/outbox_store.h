@@ -178,9 +178,13 @@ class OutboxStore {
 
   // A delivery report for a sent message: delivery is kDeliveryDelivered,
   // kDeliveryUndeliverable or kDeliveryFailed (InvalidArgument otherwise, or
-  // for a PHI-looking reason). A report for a message that is not "sent" is
-  // FailedPrecondition; a repeated report overwrites the earlier one (Kannel
-  // sends "buffered" then "delivered"). NotFound. Audited.
+  // for a PHI-looking reason). Reports are kept for sent rows and also for
+  // leased ones (the provider reported before the worker recorded the send)
+  // and queued ones (a retry after an ambiguous failure: the worker then
+  // records the delivered message as sent instead of sending it again); a
+  // report for a cancelled or failed row is FailedPrecondition. A repeated
+  // report overwrites the earlier one (Kannel sends "buffered" then
+  // "delivered"). NotFound. Audited.
   virtual Status RecordDelivery(const std::string& practice_id, const std::string& message_id,
                                 const std::string& delivery, const std::string& reason_code,
                                 const audit::AuditEvent& event) = 0;

@@ -215,7 +215,10 @@ class SqliteOutboxStore final : public OutboxStore {
     Txn txn(db_);
     RETURN_IF_ERROR(txn.Begin());
     ASSIGN_OR_RETURN(OutboxRow current, GetLocked(practice_id, message_id));
-    if (current.state != kOutboxSent) {
+    // A provider can report before the worker has recorded the send (the
+    // report races the MarkSent transaction), or after an ambiguous failure
+    // that left the row queued for a retry: keep the report either way.
+    if (current.state == kOutboxCancelled || current.state == kOutboxFailed) {
       return FailedPreconditionError("delivery report for " + message_id + " which is " + current.state);
     }
     ASSIGN_OR_RETURN(Stmt up, db_->Prepare("UPDATE outbox SET delivery = ?, delivery_reason = ?, delivered_at_ms = ?, "
