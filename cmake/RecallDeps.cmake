@@ -9,6 +9,9 @@ find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(fmt REQUIRED)
 pkg_check_modules(HYPERSCAN REQUIRED IMPORTED_TARGET libhs)
+# users/: argon2id password hashes and RFC 6238 TOTP.
+pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
+pkg_check_modules(OATH REQUIRED IMPORTED_TARGET liboath)
 
 # libphonenumber ships no CMake config on Debian 12; its headers need protobuf's.
 find_library(PHONENUMBER_LIB phonenumber REQUIRED)

@@ -94,6 +94,7 @@ int Run(int argc, char** argv) {
   RegisterConsentCommands(app, ctx);
   RegisterCampaignCommands(app, ctx);
   RegisterVendorCommands(app, ctx);
+  RegisterUserCommands(app, ctx);
   RegisterLookupCommands(app, ctx);  // after RegisterPatientCommands: adds to `patient`
   RegisterDispatchCommands(app, ctx);  // after campaign, consent and practice: adds to them
 

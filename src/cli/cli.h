@@ -66,6 +66,7 @@ void RegisterSynthCommands(CLI::App& app, Context& ctx);
 void RegisterConsentCommands(CLI::App& app, Context& ctx);   // consent_commands.cc: consent, classify, inbound
 void RegisterCampaignCommands(CLI::App& app, Context& ctx);  // campaign_commands.cc: lint, template, campaign
 void RegisterVendorCommands(CLI::App& app, Context& ctx);    // vendor_commands.cc: vendor
+void RegisterUserCommands(CLI::App& app, Context& ctx);      // user_commands.cc: user
 void RegisterLookupCommands(CLI::App& app, Context& ctx);
 // dispatch_commands.cc: campaign start|pause|resume|report|call-list, worker,
 // delivery, consent confirm, practice settings (after the families it extends).

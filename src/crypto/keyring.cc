@@ -126,6 +126,42 @@ StatusOr<std::unique_ptr<KeyMaterial>> MasterKeyring::Unwrap(std::string_view pr
   return material;
 }
 
+namespace {
+StatusOr<std::string> InstallationKey(const KeyMaterial& master, std::string_view purpose) {
+  return HkdfSha256(master.bytes(), "recall installation secret v1|" + std::string(purpose), kKeySize);
+}
+}  // namespace
+
+StatusOr<std::string> MasterKeyring::SealInstallationSecret(std::string_view purpose, std::string_view context,
+                                                            std::string_view plaintext, Random& random) const {
+  ASSIGN_OR_RETURN(std::string key, InstallationKey(*versions_.at(current_), purpose));
+  auto sealed = Seal(key, plaintext, context, random);
+  OPENSSL_cleanse(key.data(), key.size());
+  if (!sealed.ok()) return sealed.status();
+  return "v" + std::to_string(current_) + ":" + HexEncode(*sealed);
+}
+
+StatusOr<std::string> MasterKeyring::OpenInstallationSecret(std::string_view purpose, std::string_view context,
+                                                            std::string_view sealed) const {
+  const size_t colon = sealed.find(':');
+  if (sealed.size() < 3 || sealed[0] != 'v' || colon == std::string_view::npos || colon < 2) {
+    return InvalidArgumentError("malformed sealed secret");
+  }
+  uint32_t version = 0;
+  for (char c : sealed.substr(1, colon - 1)) {
+    if (c < '0' || c > '9' || version > 100000000) return InvalidArgumentError("malformed sealed secret");
+    version = version * 10 + static_cast<uint32_t>(c - '0');
+  }
+  auto it = versions_.find(version);
+  if (it == versions_.end()) return NotFoundError("master key version is not in the key file");
+  auto raw = HexDecode(sealed.substr(colon + 1));
+  if (!raw.ok()) return InvalidArgumentError("malformed sealed secret");
+  ASSIGN_OR_RETURN(std::string key, InstallationKey(*it->second, purpose));
+  auto plain = Open(key, *raw, context);
+  OPENSSL_cleanse(key.data(), key.size());
+  return plain;
+}
+
 StatusOr<std::shared_ptr<const PracticeKeys>> PracticeKeys::Derive(std::string_view practice_id,
                                                                    const KeyMaterial& dek) {
   auto keys = std::shared_ptr<PracticeKeys>(new PracticeKeys());

@@ -65,6 +65,17 @@ class MasterKeyring {
   // DataLoss when the wrap fails authentication; NotFound for a retired version.
   StatusOr<std::unique_ptr<KeyMaterial>> Unwrap(std::string_view practice_id, const WrappedKey& wrapped) const;
 
+  // Installation-level secrets that belong to no practice (a user's TOTP
+  // seed): AES-256-GCM under HKDF(master vN, "recall installation secret v1|"
+  // + purpose), with `context` (e.g. the user id) as associated data. The
+  // result is "v<N>:<hex>" so it still opens after the master key rotates.
+  StatusOr<std::string> SealInstallationSecret(std::string_view purpose, std::string_view context,
+                                               std::string_view plaintext, Random& random) const;
+  // DataLoss when it fails authentication; NotFound for a retired version;
+  // InvalidArgument when malformed.
+  StatusOr<std::string> OpenInstallationSecret(std::string_view purpose, std::string_view context,
+                                               std::string_view sealed) const;
+
  private:
   std::map<uint32_t, std::unique_ptr<KeyMaterial>> versions_;
   uint32_t current_ = 0;

@@ -32,6 +32,7 @@
 #include "store/outbox_store.h"
 #include "store/records.h"
 #include "store/run_store.h"
+#include "store/user_store.h"
 #include "store/vendor_store.h"
 
 namespace recall::store {
@@ -132,6 +133,7 @@ class Store {
   virtual VendorStore& vendors() = 0;       // store/vendor_store.h
   virtual OutboxStore& outbox() = 0;        // store/outbox_store.h
   virtual RunStore& runs() = 0;             // store/run_store.h
+  virtual UserStore& users() = 0;           // store/user_store.h
 };
 
 struct StoreOptions {

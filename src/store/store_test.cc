@@ -137,6 +137,57 @@ TEST_P(StoreConformance, AuditChainsAndRefusesPhi) {
   EXPECT_EQ(v.records(), 5);
 }
 
+// Users are installation-wide; memberships need a real practice; credentials
+// are looked up by hash; a change without its audit record never commits.
+TEST_P(StoreConformance, UsersMembershipsAndCredentials) {
+  AddPractice("prc_a");
+  const TimePoint t0(std::chrono::seconds(1764000000));
+  UserRow u;
+  u.user_id = "usr_1";
+  u.login = "alice";
+  u.display_name = "Alice";
+  u.password_hash = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdA$aGFzaA";
+  u.created_at = t0;
+  UserStore& users = store_->users();
+  ASSERT_TRUE(users.Create(u, Event("user.add")).ok());
+  u.user_id = "usr_2";
+  EXPECT_EQ(users.Create(u, Event("user.add")).code(), StatusCode::kAlreadyExists);  // login taken
+  EXPECT_EQ(users.GetByLogin("alice")->user_id, "usr_1");
+  EXPECT_EQ(users.Get("usr_2").status().code(), StatusCode::kNotFound);
+
+  EXPECT_EQ(users.Grant({"usr_1", "prc_zz", "staff", t0}, Event("user.grant")).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(users.Grant({"usr_1", "prc_a", "staff", t0}, Event("user.grant", "prc_a")).ok());
+  ASSERT_TRUE(users.Grant({"usr_1", "prc_a", "staff", t0}, Event("user.grant", "prc_a")).ok());
+  ASSERT_EQ(users.Memberships("usr_1")->size(), 1u);
+  EXPECT_EQ(users.Revoke("usr_1", "prc_a", "auditor", Event("user.revoke")).code(), StatusCode::kNotFound);
+
+  for (int i = 0; i < 2; ++i) {
+    auto locked = users.RecordLoginFailure("usr_1", 2, t0 + std::chrono::minutes(15), Event("user.login_failed"),
+                                           Event("user.locked"));
+    ASSERT_TRUE(locked.ok());
+    EXPECT_EQ(*locked, i == 1);
+  }
+  EXPECT_EQ(users.Get("usr_1")->locked_until, t0 + std::chrono::minutes(15));
+  EXPECT_EQ(users.Get("usr_1")->failed_logins, 0);
+
+  CredentialRow c{"ses_1", "usr_1", std::string(64, 'b'), kCredentialSession, "", "", t0, t0 + std::chrono::hours(12),
+                  false, TimePoint()};
+  ASSERT_TRUE(users.RecordLoginSuccess(c, Event("user.login")).ok());
+  EXPECT_EQ(users.Get("usr_1")->locked_until, TimePoint());
+  EXPECT_EQ(users.CredentialByHash(std::string(64, 'b'))->token_id, "ses_1");
+  c.token_id = "tok_2";
+  EXPECT_EQ(users.CreateCredential(c, Event("user.token_created")).code(), StatusCode::kAlreadyExists);  // same hash
+  ASSERT_TRUE(users.RevokeCredential("ses_1", t0, Event("user.logout")).ok());
+  EXPECT_TRUE(users.Credential("ses_1")->revoked);
+  EXPECT_EQ(users.RevokeCredential("tok_zz", t0, Event("user.logout")).code(), StatusCode::kNotFound);
+
+  // A PHI-looking audit detail rolls the change back.
+  audit::AuditEvent bad = Event("user.totp_enrolled");
+  bad.details["note"] = std::string("call +1 217 555 0100");
+  EXPECT_FALSE(users.SetTotpSecret("usr_1", "v1:00", bad).ok());
+  EXPECT_EQ(users.Get("usr_1")->totp_secret_sealed, "");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(Backends()), BackendName);
 
 }  // namespace

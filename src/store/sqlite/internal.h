@@ -53,6 +53,7 @@ std::unique_ptr<CampaignStore> NewSqliteCampaignStore(Db* db, std::mutex* mu);  
 std::unique_ptr<VendorStore> NewSqliteVendorStore(Db* db, std::mutex* mu);      // vendor_store.cc
 std::unique_ptr<OutboxStore> NewSqliteOutboxStore(Db* db, std::mutex* mu);      // outbox_store.cc
 std::unique_ptr<RunStore> NewSqliteRunStore(Db* db, std::mutex* mu);            // run_store.cc
+std::unique_ptr<UserStore> NewSqliteUserStore(Db* db, std::mutex* mu);          // user_store.cc
 
 // Inserts one outbox row as queued unless its (practice, campaign, step,
 // patient) or message id exists; true when inserted. `insert` comes from

@@ -396,6 +396,41 @@ CREATE TRIGGER audit_log_retention BEFORE DELETE ON audit_log
   WHEN OLD.time > strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-6 years')
   BEGIN SELECT RAISE(ABORT, 'audit records are kept for six years'); END;
 )sql"},
+      {9, "users, practice memberships (roles), sessions and API tokens (hashed), login lockout", R"sql(
+-- Installation-wide: users are not practice-scoped (store/user_store.h).
+CREATE TABLE users (
+  user_id            TEXT PRIMARY KEY,
+  login              TEXT NOT NULL UNIQUE,
+  display_name       TEXT NOT NULL,
+  password_hash      TEXT NOT NULL,             -- argon2id encoded
+  admin              INTEGER NOT NULL DEFAULT 0,
+  totp_secret_sealed TEXT NOT NULL DEFAULT '',  -- '' when not enrolled
+  failed_logins      INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms    INTEGER NOT NULL DEFAULT 0,
+  created_at_ms      INTEGER NOT NULL
+);
+CREATE TABLE user_memberships (
+  user_id       TEXT NOT NULL REFERENCES users(user_id),
+  practice_id   TEXT NOT NULL REFERENCES practices(practice_id),
+  role          TEXT NOT NULL CHECK (role IN ('operator', 'approver', 'staff', 'auditor', 'admin')),
+  granted_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (user_id, practice_id, role)
+);
+CREATE INDEX user_memberships_by_practice ON user_memberships(practice_id);
+-- Bearer credentials, stored only as SHA-256 hex of the token.
+CREATE TABLE user_credentials (
+  token_id      TEXT PRIMARY KEY,
+  user_id       TEXT NOT NULL REFERENCES users(user_id),
+  token_hash    TEXT NOT NULL UNIQUE,
+  kind          TEXT NOT NULL CHECK (kind IN ('session', 'api')),
+  scopes        TEXT NOT NULL DEFAULT '',
+  label         TEXT NOT NULL DEFAULT '',
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER
+);
+CREATE INDEX user_credentials_by_user ON user_credentials(user_id);
+)sql"},
   };
   return kMigrations;
 }

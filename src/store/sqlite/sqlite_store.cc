@@ -530,7 +530,8 @@ class SqliteStore final : public Store {
         campaigns_(NewSqliteCampaignStore(db_.get(), &mu_)),
         vendors_(NewSqliteVendorStore(db_.get(), &mu_)),
         outbox_(NewSqliteOutboxStore(db_.get(), &mu_)),
-        runs_(NewSqliteRunStore(db_.get(), &mu_)) {}
+        runs_(NewSqliteRunStore(db_.get(), &mu_)),
+        users_(NewSqliteUserStore(db_.get(), &mu_)) {}
 
   // The checkpoint signer is registered by connection (internal.cc): drop it
   // before the connection closes.
@@ -558,6 +559,7 @@ class SqliteStore final : public Store {
   VendorStore& vendors() override { return *vendors_; }
   OutboxStore& outbox() override { return *outbox_; }
   RunStore& runs() override { return *runs_; }
+  UserStore& users() override { return *users_; }
 
  private:
   Status Migrate() {
@@ -590,6 +592,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<VendorStore> vendors_;
   std::unique_ptr<OutboxStore> outbox_;
   std::unique_ptr<RunStore> runs_;
+  std::unique_ptr<UserStore> users_;
 };
 
 }  // namespace
