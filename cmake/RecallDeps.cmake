@@ -12,6 +12,8 @@ pkg_check_modules(HYPERSCAN REQUIRED IMPORTED_TARGET libhs)
 # users/: argon2id password hashes and RFC 6238 TOTP.
 pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
 pkg_check_modules(OATH REQUIRED IMPORTED_TARGET liboath)
+# server/: cpp-httplib (compiled library + header; only src/server/http.cc includes it).
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 # libphonenumber ships no CMake config on Debian 12; its headers need protobuf's.
 find_library(PHONENUMBER_LIB phonenumber REQUIRED)

@@ -97,6 +97,7 @@ int Run(int argc, char** argv) {
   RegisterUserCommands(app, ctx);
   RegisterLookupCommands(app, ctx);  // after RegisterPatientCommands: adds to `patient`
   RegisterDispatchCommands(app, ctx);  // after campaign, consent and practice: adds to them
+  RegisterServeCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

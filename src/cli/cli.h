@@ -71,6 +71,7 @@ void RegisterLookupCommands(CLI::App& app, Context& ctx);
 // dispatch_commands.cc: campaign start|pause|resume|report|call-list, worker,
 // delivery, consent confirm, practice settings (after the families it extends).
 void RegisterDispatchCommands(CLI::App& app, Context& ctx);    // lookup_commands.cc: patient lookup-line-types
+void RegisterServeCommands(CLI::App& app, Context& ctx);       // serve_commands.cc: serve (HTTP API + worker)
 
 // Entry point for apps/main.cc.
 int Run(int argc, char** argv);

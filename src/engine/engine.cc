@@ -86,7 +86,21 @@ StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   return engine;
 }
 
+std::unique_ptr<Engine> Engine::WithActor(std::string actor) {
+  auto view = std::unique_ptr<Engine>(new Engine());
+  view->data_dir_ = data_dir_;
+  view->actor_ = std::move(actor);
+  view->clock_ = clock_;
+  view->random_ = random_;
+  view->master_ = master_;
+  view->signing_ = signing_;
+  view->store_ = store_;
+  view->root_ = root_ != nullptr ? root_ : this;
+  return view;
+}
+
 StatusOr<std::shared_ptr<const crypto::PracticeKeys>> Engine::KeysFor(const std::string& practice_id) {
+  if (root_ != nullptr) return root_->KeysFor(practice_id);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = keys_.find(practice_id); it != keys_.end()) return it->second;

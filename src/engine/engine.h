@@ -69,6 +69,11 @@ class Engine {
   // long-running worker and server call it every M seconds.
   StatusOr<std::optional<audit::Checkpoint>> CheckpointAudit();
 
+  // A view of this engine acting as `actor` (e.g. a server request's
+  // "user:<login>"): it shares the store, keys, key cache, clock and random,
+  // so it is cheap (no I/O). This engine must outlive the view.
+  std::unique_ptr<Engine> WithActor(std::string actor);
+
   // An audit event stamped with now() and this engine's actor.
   audit::AuditEvent Event(std::string action, std::string practice_id = "", std::string subject = "",
                           audit::Details details = {}) const;
@@ -84,9 +89,11 @@ class Engine {
   std::unique_ptr<Random> owned_random_;
   Clock* clock_ = nullptr;
   Random* random_ = nullptr;
-  std::unique_ptr<crypto::MasterKeyring> master_;
-  std::unique_ptr<crypto::SigningKeyring> signing_;
-  std::unique_ptr<store::Store> store_;
+  // Shared with WithActor views.
+  std::shared_ptr<crypto::MasterKeyring> master_;
+  std::shared_ptr<crypto::SigningKeyring> signing_;
+  std::shared_ptr<store::Store> store_;
+  Engine* root_ = nullptr;  // a view's engine, whose key cache it uses; null for an opened engine
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<const crypto::PracticeKeys>> keys_;  // GUARDED_BY(mu_)
 };

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "campaigns/campaigns.h"
+#include "common/random.h"
 #include "consent/snapshot.h"
 #include "planner/schedule.h"
 #include "practices/settings.h"
@@ -136,6 +138,36 @@ Choice Decide(const Context& ctx, const store::PatientRow& p) {
   return {store::kPlanSkipped, primary_reason, "", ""};
 }
 
+// Gives every planned entry its outbox message id: "msg_" + 8 hex digits of a
+// sequence (a random 32-bit start for this run, +1 per message) + 16 hex digits
+// of per-message randomness (64 bits; the ids stay unguessable). Ids of one run
+// sort in insertion order (but for one wrap of the sequence), so the outbox's
+// (practice_id, message_id) key grows at one edge instead of at a random page
+// per row: 400,000 inserts into the outbox schema took 3.3 s instead of 6.4 s
+// with random "msg_<20 hex>" ids (bench/README.md, issue 5).
+Status AssignMessageIds(Random& random, std::vector<store::PlanEntryRow>& entries) {
+  constexpr size_t kChunk = 4096;  // ids per CSPRNG call
+  ASSIGN_OR_RETURN(std::string start, random.Bytes(4));
+  uint32_t seq = 0;
+  for (unsigned char c : start) seq = (seq << 8) | c;
+  std::string noise;
+  size_t used = 0;
+  char head[9];
+  for (auto& e : entries) {
+    if (e.decision != store::kPlanPlanned) continue;
+    if (used == noise.size()) {
+      ASSIGN_OR_RETURN(noise, random.Bytes(8 * kChunk));
+      used = 0;
+    }
+    std::snprintf(head, sizeof(head), "%08x", seq++);
+    e.message_id = "msg_";
+    e.message_id.append(head, 8);
+    e.message_id += HexEncode(std::string_view(noise).substr(used, 8));
+    used += 8;
+  }
+  return OkStatus();
+}
+
 StatusOr<PlanResult> Summarise(engine::Engine& engine, const std::string& practice_id, const std::string& campaign_id,
                                int step) {
   ASSIGN_OR_RETURN(auto entries, engine.store().runs().ListPlan(practice_id, campaign_id, step, ""));
@@ -208,7 +240,6 @@ StatusOr<PlanResult> PlanStep(engine::Engine& engine, const std::string& practic
   }
 
   std::vector<store::PlanEntryRow> entries;
-  Status inner;
   RETURN_IF_ERROR(store.patients().Scan(practice_id, [&](const store::PatientRow& p) {
     if (step_index == 0 ? !campaigns::SegmentMatches(segment, p) : cohort.count(p.patient_id) == 0) return true;
     if (done.count(p.patient_id) != 0) return true;
@@ -223,18 +254,10 @@ StatusOr<PlanResult> PlanStep(engine::Engine& engine, const std::string& practic
     e.channel = std::move(choice.channel);
     e.language = std::move(choice.language);
     e.planned_at = now;
-    if (e.decision == store::kPlanPlanned) {
-      auto id = engine.random().NewId("msg");
-      if (!id.ok()) {
-        inner = id.status();
-        return false;
-      }
-      e.message_id = std::move(*id);
-    }
     entries.push_back(std::move(e));
     return true;
   }));
-  RETURN_IF_ERROR(inner);
+  RETURN_IF_ERROR(AssignMessageIds(engine.random(), entries));
 
   const TimePoint due = runs[step_index].due_at;
   for (size_t begin = 0; begin < entries.size(); begin += static_cast<size_t>(options.batch_size)) {
@@ -272,6 +295,7 @@ StatusOr<PlanResult> PlanStep(engine::Engine& engine, const std::string& practic
                                                   {"call_list", listed}}))
                         .status());
   }
+  std::vector<store::PlanEntryRow>().swap(entries);  // committed: free them before Summarise reads them back
 
   ASSIGN_OR_RETURN(PlanResult result, Summarise(engine, practice_id, campaign_id, step_index));
   audit::Details details{{"step", int64_t{step_index}},

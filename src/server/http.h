@@ -1,0 +1,80 @@
+#pragma once
+// The HTTP transport behind `recall serve`: a small request/response interface
+// over cpp-httplib (Debian's libcpp-httplib-dev). Only http.cc includes
+// <httplib.h>, so the rest of the server (and the build) never sees it.
+//
+// The transport owns the listening socket and a fixed pool of connection
+// threads. Every request, whatever its method and path, goes to the one
+// HttpHandler (the Router decides); the transport itself answers only what it
+// refuses before a handler could: 413 for a body over max_body_bytes, 414 for
+// an over-long URI, 400 for a malformed request line or headers, and closes
+// connections that send nothing for read_timeout (slowloris). Bodies of those
+// answers are fixed JSON and never echo the request.
+//
+// Thread-safety: the handler is called concurrently from the pool's threads.
+// Stop() may be called from any thread (not from a signal handler); Serve()
+// then returns after in-flight requests finish.
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace recall::server {
+
+struct HttpRequest {
+  std::string method;      // "GET", "POST", ...
+  std::string path;        // percent-decoded, without the query
+  std::string raw_target;  // the request target as sent
+  std::string query;       // the raw query string, without '?'
+  std::multimap<std::string, std::string> params;           // decoded query parameters
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string remote_addr;
+  bool tls = false;
+
+  // The first value of header `lower_name`, "" when absent.
+  std::string Header(std::string_view lower_name) const;
+  // The first value of query parameter `name`, "" when absent.
+  std::string Param(const std::string& name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: a free port, see HttpServer::port()
+  std::string tls_cert, tls_key;  // both set: HTTPS (TLS 1.2+), else plain HTTP
+  size_t max_body_bytes = 8 << 20;
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds write_timeout{10};
+  int threads = 16;
+};
+
+class HttpServer {
+ public:
+  // Binds the socket (so port() is known before Serve). InvalidArgument for an
+  // unusable TLS certificate or key; Unavailable when the address cannot be bound.
+  static StatusOr<std::unique_ptr<HttpServer>> Create(const HttpServerOptions& options, HttpHandler handler);
+  virtual ~HttpServer() = default;
+
+  virtual int port() const = 0;
+  // Accepts connections until Stop(). Internal when the accept loop fails.
+  virtual Status Serve() = 0;
+  virtual void Stop() = 0;
+};
+
+}  // namespace recall::server

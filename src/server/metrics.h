@@ -1,0 +1,40 @@
+#pragma once
+// Request metrics in the Prometheus text format (version 0.0.4).
+//
+// Labels are the route's *template* ("/v1/practices/{practice}/patients"),
+// the method and the status code: never a concrete path, so no practice,
+// patient or message id ever reaches a metric. Counts and latencies only.
+//
+// Thread-safe (one mutex; a request records once).
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace recall::server {
+
+class Metrics {
+ public:
+  // Upper bounds of the latency histogram's buckets, in seconds.
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                       0.1,   0.25,   0.5,   1,    2.5,   5};
+
+  void Observe(const std::string& route, const std::string& method, int status, std::chrono::nanoseconds latency);
+  // The exposition text; `outbox_due` (< 0: unknown, left out) is a gauge.
+  std::string Render(int64_t outbox_due) const;
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;  // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, std::string>, Histogram> latency_;       // GUARDED_BY(mu_)
+};
+
+}  // namespace recall::server

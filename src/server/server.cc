@@ -1,0 +1,430 @@
+#include "server/server.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/text.h"
+#include "crypto/crypto.h"
+#include "server/handlers.h"
+#include "server/http.h"
+#include "server/metrics.h"
+#include "users/users.h"
+
+namespace recall::server {
+
+using nlohmann::json;
+
+// --- helpers (handlers.h) ----------------------------------------------------
+
+namespace internal {
+
+HttpResponse JsonResponse(int status, const json& body) {
+  HttpResponse res;
+  res.status = status;
+  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return res;
+}
+
+HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message) {
+  json err = {{"code", code}};
+  if (!message.empty()) err["message"] = message;
+  return JsonResponse(status, {{"error", err}});
+}
+
+int HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kResourceExhausted: return 429;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kDataLoss:
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+HttpResponse StatusResponse(const Status& status) {
+  const int http = HttpStatusFor(status.code());
+  std::string code;
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: code = "invalid_argument"; break;
+    case StatusCode::kUnauthenticated: code = "unauthenticated"; break;
+    case StatusCode::kPermissionDenied: code = "permission_denied"; break;
+    case StatusCode::kNotFound: code = "not_found"; break;
+    case StatusCode::kAlreadyExists: code = "already_exists"; break;
+    case StatusCode::kFailedPrecondition: code = "failed_precondition"; break;
+    case StatusCode::kResourceExhausted: code = "resource_exhausted"; break;
+    case StatusCode::kUnavailable: code = "unavailable"; break;
+    default: code = "internal"; break;
+  }
+  // Domain messages carry ids, field names and line numbers only (docs/errors.md);
+  // internal ones may name files, so they stay in the server.
+  if (http >= 500 && http != 503) return ErrorResponse(http, code);
+  std::string message = status.message();
+  for (char& c : message) {
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  }
+  return ErrorResponse(http, code, message);
+}
+
+StatusOr<json> JsonBody(const HttpRequest& request) {
+  if (!IsValidUtf8(request.body)) return InvalidArgumentError("the body is not valid UTF-8");
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return InvalidArgumentError("the body is not valid JSON");
+  if (!body.is_object()) return InvalidArgumentError("the body must be a JSON object");
+  return body;
+}
+
+StatusOr<std::string> StringField(const json& body, const char* key, bool required) {
+  auto it = body.find(key);
+  if (it == body.end() || it->is_null()) {
+    if (required) return InvalidArgumentError(std::string("missing field ") + key);
+    return std::string();
+  }
+  if (!it->is_string()) return InvalidArgumentError(std::string("field ") + key + " must be a string");
+  return it->get<std::string>();
+}
+
+int PageLimit(const HttpRequest& request) {
+  const std::string text = request.Param("limit");
+  if (text.empty() || text.size() > 4) return 100;
+  int limit = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 100;
+    limit = limit * 10 + (c - '0');
+  }
+  return std::clamp(limit, 1, 500);
+}
+
+json Paginate(const std::vector<json>& rows, const std::string& id_key, const HttpRequest& request) {
+  const std::string after = request.Param("after");
+  const int limit = PageLimit(request);
+  json items = json::array();
+  std::string next;
+  for (const json& row : rows) {
+    const std::string id = row.value(id_key, "");
+    if (!after.empty() && id <= after) continue;
+    if (static_cast<int>(items.size()) == limit) {
+      next = items.back().value(id_key, "");
+      break;
+    }
+    items.push_back(row);
+  }
+  return {{"items", items}, {"next", next.empty() ? json(nullptr) : json(next)}};
+}
+
+}  // namespace internal
+
+using internal::ErrorResponse;
+using internal::JsonResponse;
+using internal::StatusResponse;
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  in_addr addr{};
+  if (::inet_pton(AF_INET, host.c_str(), &addr) == 1) return (ntohl(addr.s_addr) >> 24) == 127;
+  return false;
+}
+
+// --- Idempotency-Key ---------------------------------------------------------
+
+namespace {
+
+// The first response to a (principal, route, key) is kept for 24 hours and
+// replayed for a retry with the same body. In memory: a restart forgets keys
+// (docs/server.md, "Limits").
+class IdempotencyCache {
+ public:
+  static constexpr size_t kMaxEntries = 50000;
+  static constexpr std::chrono::hours kTtl{24};
+
+  enum class Begin { kNew, kReplay, kConflict, kInFlight };
+  Begin Start(const std::string& key, const std::string& body_hash, HttpResponse* replay) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Expire();
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+      order_.push_back(key);
+      entries_[key] = Entry{body_hash, {}, false, std::chrono::steady_clock::now(), std::prev(order_.end())};
+      return Begin::kNew;
+    }
+    if (it->second.body_hash != body_hash) return Begin::kConflict;
+    if (!it->second.done) return Begin::kInFlight;
+    *replay = it->second.response;
+    return Begin::kReplay;
+  }
+  void Finish(const std::string& key, const HttpResponse& response) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return;
+    if (response.status >= 500) {  // not an answer: let the client retry
+      order_.erase(it->second.pos);
+      entries_.erase(it);
+      return;
+    }
+    it->second.response = response;
+    it->second.done = true;
+  }
+
+ private:
+  struct Entry {
+    std::string body_hash;
+    HttpResponse response;
+    bool done = false;
+    std::chrono::steady_clock::time_point at;
+    std::list<std::string>::iterator pos;
+  };
+  void Expire() {
+    const auto now = std::chrono::steady_clock::now();
+    while (!order_.empty()) {
+      auto it = entries_.find(order_.front());
+      if (entries_.size() <= kMaxEntries && now - it->second.at < kTtl) break;
+      entries_.erase(it);
+      order_.pop_front();
+    }
+  }
+  std::mutex mu_;
+  std::list<std::string> order_;                      // GUARDED_BY(mu_), oldest first
+  std::unordered_map<std::string, Entry> entries_;    // GUARDED_BY(mu_)
+};
+
+std::string MediaType(const std::string& content_type) {
+  std::string type = content_type.substr(0, content_type.find(';'));
+  return AsciiLower(TrimAscii(type));
+}
+
+bool HasControlBytes(std::string_view value) {
+  for (unsigned char c : value) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// --- the server --------------------------------------------------------------
+
+struct Server::Impl {
+  Impl(engine::Engine& e, ScannerSource s, ServerOptions o)
+      : engine(e), options(std::move(o)), deps{engine, std::move(s), options} {}
+
+  engine::Engine& engine;
+  ServerOptions options;
+  internal::Deps deps;
+  Router router;
+  Metrics metrics;
+  IdempotencyCache idempotency;
+  std::unique_ptr<HttpServer> http;
+
+  HttpResponse Gate(const HttpRequest& req, std::string* label);
+  HttpResponse RunBearer(const Route& route, RequestContext& ctx);
+};
+
+HttpResponse Server::Impl::Gate(const HttpRequest& req, std::string* label) {
+  static const char* kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  if (std::none_of(std::begin(kMethods), std::end(kMethods), [&](const char* m) { return req.method == m; })) {
+    return ErrorResponse(405, "method_not_allowed");
+  }
+  for (const auto& [name, value] : req.headers) {
+    if (HasControlBytes(name) || HasControlBytes(value)) return ErrorResponse(400, "bad_header");
+  }
+  const std::string raw_path = req.raw_target.substr(0, req.raw_target.find('?'));
+  if (raw_path.size() > 2048) return ErrorResponse(414, "uri_too_long");
+  Router::Match match = router.Find(req.method, raw_path);
+  if (match.bad_path) return ErrorResponse(400, "bad_path");
+  if (match.route == nullptr) {
+    return match.path_known ? ErrorResponse(405, "method_not_allowed") : ErrorResponse(404, "not_found");
+  }
+  const Route& route = *match.route;
+  *label = route.path;
+
+  // The body's type.
+  if (!req.body.empty() || !req.Header("content-type").empty()) {
+    const std::string type = MediaType(req.Header("content-type"));
+    bool ok = false;
+    if (route.body_type.empty()) {
+      ok = req.body.empty();
+    } else if (route.body_type == "*") {
+      ok = true;
+    } else if (route.body_type == "form-or-json") {
+      ok = type == "application/json" || type == "application/x-www-form-urlencoded";
+    } else {
+      ok = type == route.body_type;
+    }
+    if (!ok) return ErrorResponse(415, "unsupported_media_type");
+    if ((type == "application/json" || type == "application/x-www-form-urlencoded") && !IsValidUtf8(req.body)) {
+      return ErrorResponse(400, "invalid_utf8");
+    }
+  }
+
+  RequestContext ctx{req, std::move(match.vars), nullptr, nullptr, ""};
+  try {
+    if (route.access == Access::kBearer) return RunBearer(route, ctx);
+    auto view = engine.WithActor(route.public_actor);
+    ctx.engine = view.get();
+    return route.handler(ctx);
+  } catch (const nlohmann::json::exception&) {
+    return ErrorResponse(400, "invalid_field");
+  } catch (const std::exception&) {
+    return ErrorResponse(500, "internal");
+  }
+}
+
+HttpResponse Server::Impl::RunBearer(const Route& route, RequestContext& ctx) {
+  const HttpRequest& req = ctx.http;
+  HttpResponse unauthenticated = ErrorResponse(401, "unauthenticated", "a valid bearer token is required");
+  unauthenticated.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"recall\"");
+  const std::string authorization = req.Header("authorization");
+  if (authorization.size() < 8 || AsciiLower(authorization.substr(0, 7)) != "bearer ") return unauthenticated;
+  const std::string token(TrimAscii(std::string_view(authorization).substr(7)));
+  if (token.empty() || token.size() > 512) return unauthenticated;
+  auto principal = users::Authenticate(engine, token);
+  if (!principal.ok()) {
+    if (principal.status().code() == StatusCode::kUnauthenticated) return unauthenticated;
+    return StatusResponse(principal.status());
+  }
+  ctx.principal = &*principal;
+  if (route.scope == Scope::kPractice) ctx.practice_id = ctx.vars["practice"];
+  auto view = engine.WithActor(principal->actor());
+  ctx.engine = view.get();
+  if (route.permission && route.scope != Scope::kOwnPractices) {
+    Status allowed = users::Authorize(*principal, ctx.practice_id, *route.permission);
+    if (!allowed.ok()) {
+      if (route.phi) {
+        // A refused PHI access is itself worth the record (ids and the route template only).
+        (void)engine.store().audit().Append(view->Event(
+            "api.access_denied", "", "", {{"route", route.path}, {"method", route.method},
+                                          {"permission", std::string(users::PermissionName(*route.permission))}}));
+      }
+      return ErrorResponse(403, "permission_denied", allowed.message());
+    }
+  }
+  if (route.phi) {
+    auto appended = engine.store().audit().Append(
+        view->Event("api.phi_access", ctx.practice_id, "", {{"route", route.path}, {"method", route.method}}));
+    if (!appended.ok()) return StatusResponse(appended.status());  // no PHI without its audit record
+  }
+
+  const std::string key = req.Header("idempotency-key");
+  if (!route.idempotent || key.empty()) return route.handler(ctx);
+  if (key.size() > 128 || HasControlBytes(key)) return ErrorResponse(400, "bad_idempotency_key");
+  const std::string cache_key = principal->user_id + "\n" + route.method + " " +
+                                req.raw_target.substr(0, req.raw_target.find('?')) + "\n" + key;
+  HttpResponse replay;
+  switch (idempotency.Start(cache_key, crypto::Sha256(req.body), &replay)) {
+    case IdempotencyCache::Begin::kReplay:
+      replay.headers.emplace_back("Idempotent-Replayed", "true");
+      return replay;
+    case IdempotencyCache::Begin::kConflict:
+      return ErrorResponse(422, "idempotency_key_reused", "the key was used with another body");
+    case IdempotencyCache::Begin::kInFlight:
+      return ErrorResponse(409, "idempotency_key_in_flight", "the first request with this key is still running");
+    case IdempotencyCache::Begin::kNew: break;
+  }
+  HttpResponse res;
+  try {
+    res = route.handler(ctx);
+  } catch (...) {
+    idempotency.Finish(cache_key, ErrorResponse(500, "internal"));
+    throw;
+  }
+  idempotency.Finish(cache_key, res);
+  return res;
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() { Stop(); }
+
+StatusOr<std::unique_ptr<Server>> Server::Create(engine::Engine& engine, ScannerSource scanner,
+                                                 const ServerOptions& options) {
+  const bool tls = !options.tls_cert.empty() || !options.tls_key.empty();
+  if (tls && (options.tls_cert.empty() || options.tls_key.empty())) {
+    return InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (!tls && !options.allow_plain_non_loopback && !IsLoopbackHost(options.host)) {
+    return InvalidArgumentError("plain HTTP is served on loopback addresses only; give --tls-cert and --tls-key");
+  }
+  if (options.port < 0 || options.port > 65535) return InvalidArgumentError("port out of range");
+  auto impl = std::make_unique<Impl>(engine, std::move(scanner), options);
+  Impl* raw = impl.get();
+
+  // System routes.
+  raw->router.Add({"GET", "/healthz", Access::kPublic, std::nullopt, Scope::kInstallation,
+                   "liveness: the process is up", "", false, false, "system:http",
+                   [](RequestContext&) { return JsonResponse(200, {{"status", "ok"}}); }});
+  raw->router.Add({"GET", "/readyz", Access::kPublic, std::nullopt, Scope::kInstallation,
+                   "readiness: the store answers", "", false, false, "system:http", [raw](RequestContext&) {
+                     auto due = raw->engine.store().outbox().CountDue(raw->engine.clock().Now());
+                     if (!due.ok()) return ErrorResponse(503, "store_unavailable");
+                     return JsonResponse(200, {{"status", "ready"}});
+                   }});
+  raw->router.Add({"GET", "/metrics", Access::kPublic, std::nullopt, Scope::kInstallation,
+                   "Prometheus metrics: request counts, latencies, outbox due (no ids, no PHI)", "", false, false,
+                   "system:http", [raw](RequestContext&) {
+                     auto due = raw->engine.store().outbox().CountDue(raw->engine.clock().Now());
+                     HttpResponse res;
+                     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+                     res.body = raw->metrics.Render(due.ok() ? *due : -1);
+                     return res;
+                   }});
+  raw->router.Add({"GET", "/v1/openapi.json", Access::kPublic, std::nullopt, Scope::kInstallation,
+                   "this document", "", false, false, "system:http",
+                   [raw](RequestContext&) { return JsonResponse(200, raw->router.OpenApi()); }});
+  internal::AddApiRoutes(raw->router, raw->deps);
+  internal::AddWebhookRoutes(raw->router, raw->deps);
+
+  HttpServerOptions http;
+  http.host = options.host;
+  http.port = options.port;
+  http.tls_cert = options.tls_cert;
+  http.tls_key = options.tls_key;
+  http.max_body_bytes = options.max_body_bytes;
+  http.read_timeout = options.read_timeout;
+  http.threads = options.threads;
+  auto server = std::unique_ptr<Server>(new Server(std::move(impl)));
+  Server* self = server.get();
+  ASSIGN_OR_RETURN(raw->http, HttpServer::Create(http, [self](const HttpRequest& req) { return self->Handle(req); }));
+  return server;
+}
+
+HttpResponse Server::Handle(const HttpRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string label = "unmatched";
+  HttpResponse res = impl_->Gate(request, &label);
+  res.headers.emplace_back("Cache-Control", "no-store");
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  res.headers.emplace_back("Referrer-Policy", "no-referrer");
+  res.headers.emplace_back("X-Frame-Options", "DENY");
+  res.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  if (request.tls) res.headers.emplace_back("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+  impl_->metrics.Observe(label, request.method, res.status, std::chrono::steady_clock::now() - start);
+  return res;
+}
+
+int Server::port() const { return impl_->http->port(); }
+
+std::string Server::url() const {
+  const bool tls = !impl_->options.tls_cert.empty();
+  std::string host = impl_->options.host;
+  if (host.find(':') != std::string::npos && host.front() != '[') host = "[" + host + "]";
+  return std::string(tls ? "https://" : "http://") + host + ":" + std::to_string(port());
+}
+
+Status Server::Serve() { return impl_->http->Serve(); }
+
+void Server::Stop() {
+  if (impl_ && impl_->http) impl_->http->Stop();
+}
+
+const Router& Server::router() const { return impl_->router; }
+
+}  // namespace recall::server

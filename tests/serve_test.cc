@@ -1,0 +1,676 @@
+// End-to-end: `recall serve` on a free loopback port, exercised through real
+// HTTP (libcurl and raw sockets): health, readiness and metrics, the OpenAPI
+// document against the routes, the route x role x foreign-practice matrix,
+// the webhooks' provider authentication, the one-click unsubscribe, and bad
+// input. Synthetic data only.
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "channels/twilio/twilio_signature.h"
+#include "cli_runner.h"
+
+namespace recall::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kPassword[] = "correct-horse-battery-staple";
+constexpr char kKannelSecret[] = "kannel-secret-for-tests";
+constexpr char kTwilioToken[] = "twilio-token-for-tests";
+constexpr char kPatientPhone[] = "+12175550142";
+constexpr char kPracticePhone[] = "+12175550100";
+
+struct HttpResult {
+  long status = 0;  // 0: no response (connection refused or closed)
+  std::string body;
+  std::string headers;
+};
+
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+HttpResult Http(const std::string& method, const std::string& url, const std::string& body = "",
+                const std::vector<std::string>& headers = {}, bool path_as_is = false) {
+  HttpResult r;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  if (path_as_is) curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
+  if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  curl_slist* list = nullptr;
+  bool has_type = false;
+  for (const auto& h : headers) {
+    list = curl_slist_append(list, h.c_str());
+    if (h.rfind("Content-Type", 0) == 0) has_type = true;
+  }
+  if (method == "POST" || method == "PUT") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    if (!has_type) list = curl_slist_append(list, "Content-Type:");  // no default form type
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+// A raw TCP connection, for what curl refuses to send.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+  ~RawConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void Send(const std::string& bytes) { (void)!::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL); }
+  // Everything until the peer closes or `timeout` passes; *closed tells which.
+  std::string ReadAll(std::chrono::seconds timeout, bool* closed) {
+    timeval tv{static_cast<time_t>(timeout.count()), 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    std::string out;
+    char buf[4096];
+    *closed = false;
+    while (true) {
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n == 0) {
+        *closed = true;
+        break;
+      }
+      if (n < 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+class ServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    ::setenv("RECALL_ARGON2_TEST_PARAMS", "1", 1);
+    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                     ("recall-serve-" + std::to_string(::getpid())));
+    std::filesystem::remove_all(*dir_);
+    std::filesystem::create_directories(*dir_);
+    data_ = new std::string((*dir_ / "data").string());
+    practices_ = new std::map<std::string, std::string>();
+    sessions_ = new std::map<std::string, std::string>();
+
+    ASSERT_EQ(Cli({"init"}).exit_code, 0);
+    for (const std::string name : {"A", "B"}) {
+      auto p = Cli({"practice", "add", "--name", "Practice " + name, "--address", "1 Main St, Springfield, IL 62701",
+                    "--phone", name == "A" ? "(217) 555-0100" : "(217) 555-0200", "--email-from",
+                    "Practice <office@practice.example>", "--timezone", "America/Chicago", "--state", "IL"});
+      ASSERT_EQ(p.exit_code, 0) << p.err;
+      (*practices_)[name] = json::parse(p.out)["practice_id"];
+    }
+    const std::string doc = WriteFile("baa.pdf", "signed BAA (synthetic)");
+    auto b = Cli({"baa", "record", "--practice", (*practices_)["A"], "--signed-by", "Dana Whitlock", "--signed-on",
+                  "2025-11-01", "--document", doc});
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    const std::string csv = WriteFile("export.csv",
+                                      "Patient ID,First Name,Last Name,Cell Phone,Email,SMS Consent,Email Consent\n"
+                                      "P1,Ana,Quill,(217) 555-0142,pat.one@example.com,Y,Y\n"
+                                      "P2,Ben,Rook,(217) 555-0150,ben.rook@example.com,Y,Y\n");
+    auto i = Cli({"import", "csv", "--practice", (*practices_)["A"], csv});
+    ASSERT_EQ(i.exit_code, 0) << i.err;
+
+    // One user per role on practice A, and an installation admin.
+    for (const std::string role : {"operator", "approver", "staff", "auditor", "admin"}) {
+      const std::string login = "u-" + role;
+      std::vector<std::string> add = {"user", "add", "--login", login, "--name", "User " + role};
+      if (role == "admin") add.push_back("--admin");
+      auto u = Cli(add, {std::string("RECALL_NEW_PASSWORD=") + kPassword});
+      ASSERT_EQ(u.exit_code, 0) << u.err;
+      if (role != "admin") {
+        auto g = Cli({"user", "grant", "--login", login, "--practice", (*practices_)["A"], "--role", role});
+        ASSERT_EQ(g.exit_code, 0) << g.err;
+      }
+      auto s = Cli({"user", "login", "--login", login}, {std::string("RECALL_PASSWORD=") + kPassword});
+      ASSERT_EQ(s.exit_code, 0) << s.err;
+      (*sessions_)[role] = json::parse(s.out)["token"];
+    }
+    // A user who both drafts and approves on A: may approve others' campaigns, never their own.
+    ASSERT_EQ(Cli({"user", "add", "--login", "u-both", "--name", "Both Roles"},
+                  {std::string("RECALL_NEW_PASSWORD=") + kPassword})
+                  .exit_code,
+              0);
+    for (const std::string role : {"operator", "approver"}) {
+      ASSERT_EQ(Cli({"user", "grant", "--login", "u-both", "--practice", (*practices_)["A"], "--role", role}).exit_code,
+                0);
+    }
+    auto both = Cli({"user", "login", "--login", "u-both"}, {std::string("RECALL_PASSWORD=") + kPassword});
+    ASSERT_EQ(both.exit_code, 0) << both.err;
+    (*sessions_)["both"] = json::parse(both.out)["token"];
+    StartServer();
+  }
+
+  static void TearDownTestSuite() {
+    StopServer();
+    std::filesystem::remove_all(*dir_);
+    curl_global_cleanup();
+  }
+
+  static CliResult Cli(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+    args.insert(args.begin(), {"--data", *data_, "--json"});
+    return RunRecall(args, "", env);
+  }
+
+  static std::string WriteFile(const std::string& name, const std::string& content) {
+    const auto p = *dir_ / name;
+    std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+
+  // Spawns `recall serve <extra>` and reads its first stdout line
+  // ({"url":..., "port":...}). *pid is -1 when it did not start.
+  static void Spawn(const std::vector<std::string>& extra, const std::string& out_path, pid_t* pid, int* port,
+                    std::string* url) {
+    *pid = -1;
+    const char* bin = std::getenv("RECALL_BINARY");
+    ASSERT_NE(bin, nullptr);
+    std::vector<std::string> argv_s = {bin, "--data", *data_, "--json", "serve", "--listen", "127.0.0.1:0",
+                                       "--no-worker"};
+    argv_s.insert(argv_s.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);
+    env_s.push_back(std::string("RECALL_KANNEL_WEBHOOK_SECRET=") + kKannelSecret);
+    env_s.push_back(std::string("RECALL_TWILIO_AUTH_TOKEN=") + kTwilioToken);
+    std::vector<char*> envp;
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, (out_path + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t child = -1;
+    const int spawned = posix_spawn(&child, bin, &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    ASSERT_EQ(spawned, 0);
+    *pid = child;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string out = ReadFileToString(out_path);
+      if (auto nl = out.find('\n'); nl != std::string::npos) {
+        json line = json::parse(out.substr(0, nl));
+        *port = line["port"];
+        *url = line["url"];
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "recall serve did not start: " << ReadFileToString(out_path + ".err");
+  }
+
+  static void StartServer() {
+    out_path_ = new std::string((*dir_ / "serve.out").string());
+    base_ = new std::string();
+    Spawn({"--read-timeout", "2", "--max-body-mib", "1"}, *out_path_, &pid_, &port_, base_);
+  }
+
+  static int Terminate(pid_t pid) {
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  static void StopServer() {
+    if (pid_ <= 0) return;
+    exit_code_ = Terminate(pid_);
+    pid_ = -1;
+  }
+
+  static std::string Url(const std::string& path) { return *base_ + path; }
+  static std::string Bearer(const std::string& role) { return "Authorization: Bearer " + (*sessions_)[role]; }
+  static const std::string& Practice(const std::string& name) { return (*practices_)[name]; }
+
+  static inline std::filesystem::path* dir_ = nullptr;
+  static inline std::string* data_ = nullptr;
+  static inline std::string* out_path_ = nullptr;
+  static inline std::string* base_ = nullptr;
+  static inline std::map<std::string, std::string>* practices_ = nullptr;
+  static inline std::map<std::string, std::string>* sessions_ = nullptr;
+  static inline pid_t pid_ = -1;
+  static inline int port_ = 0;
+  static inline int exit_code_ = -1;
+};
+
+TEST_F(ServeTest, HealthReadinessAndMetrics) {
+  auto h = Http("GET", Url("/healthz"));
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(json::parse(h.body)["status"], "ok");
+  EXPECT_EQ(Http("GET", Url("/readyz")).status, 200);
+  Http("GET", Url("/v1/practices/" + Practice("A") + "/patients"), "", {Bearer("operator")});
+  auto m = Http("GET", Url("/metrics"));
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.headers.find("text/plain"), std::string::npos);
+  EXPECT_NE(m.body.find("recall_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("recall_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(m.body.find("recall_outbox_due "), std::string::npos);
+  // Route templates only: no practice, patient or message id.
+  EXPECT_EQ(m.body.find("prc_"), std::string::npos);
+  EXPECT_EQ(m.body.find("pat_"), std::string::npos);
+}
+
+TEST_F(ServeTest, OpenApiMatchesTheRoutes) {
+  auto r = Http("GET", Url("/v1/openapi.json"));
+  ASSERT_EQ(r.status, 200);
+  json doc = json::parse(r.body);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  // What the issue asks for is documented.
+  const std::vector<std::pair<std::string, std::string>> required = {
+      {"get", "/healthz"},
+      {"get", "/readyz"},
+      {"get", "/metrics"},
+      {"post", "/v1/auth/login"},
+      {"post", "/v1/auth/logout"},
+      {"get", "/v1/practices"},
+      {"post", "/v1/practices"},
+      {"get", "/v1/practices/{practice}"},
+      {"get", "/v1/practices/{practice}/settings"},
+      {"put", "/v1/practices/{practice}/settings"},
+      {"post", "/v1/practices/{practice}/baa"},
+      {"get", "/v1/practices/{practice}/vendors"},
+      {"post", "/v1/practices/{practice}/vendors"},
+      {"get", "/v1/practices/{practice}/patients"},
+      {"get", "/v1/practices/{practice}/patients/{patient}"},
+      {"post", "/v1/practices/{practice}/patients/{patient}/reveal"},
+      {"post", "/v1/practices/{practice}/patients/import"},
+      {"get", "/v1/practices/{practice}/patients/{patient}/consent"},
+      {"post", "/v1/practices/{practice}/patients/{patient}/consent"},
+      {"post", "/v1/practices/{practice}/patients/{patient}/consent/revoke"},
+      {"get", "/v1/practices/{practice}/templates"},
+      {"post", "/v1/practices/{practice}/templates"},
+      {"post", "/v1/practices/{practice}/lint"},
+      {"get", "/v1/practices/{practice}/campaigns"},
+      {"post", "/v1/practices/{practice}/campaigns"},
+      {"get", "/v1/practices/{practice}/campaigns/{campaign}"},
+      {"post", "/v1/practices/{practice}/campaigns/{campaign}/submit"},
+      {"post", "/v1/practices/{practice}/campaigns/{campaign}/preview"},
+      {"post", "/v1/practices/{practice}/campaigns/{campaign}/approve"},
+      {"post", "/v1/practices/{practice}/campaigns/{campaign}/start"},
+      {"post", "/v1/practices/{practice}/campaigns/{campaign}/pause"},
+      {"post", "/v1/practices/{practice}/campaigns/{campaign}/resume"},
+      {"get", "/v1/practices/{practice}/campaigns/{campaign}/report"},
+      {"get", "/v1/practices/{practice}/audit/verify"},
+      {"get", "/v1/practices/{practice}/audit/records"},
+      {"get", "/v1/webhooks/kannel/{secret}/sms"},
+      {"get", "/v1/webhooks/kannel/{secret}/dlr"},
+      {"post", "/v1/webhooks/twilio/sms"},
+      {"post", "/v1/webhooks/twilio/status"},
+      {"post", "/v1/webhooks/rvm/{secret}/status"},
+      {"get", "/u/{token}"},
+      {"post", "/u/{token}"},
+      {"get", "/c/{token}"},
+  };
+  for (const auto& [method, path] : required) {
+    EXPECT_TRUE(doc["paths"].contains(path) && doc["paths"][path].contains(method)) << method << " " << path;
+  }
+  // Every documented operation is routed (the router never answers "not_found"
+  // or "method_not_allowed" for it), and every bearer route declares a permission.
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    for (const auto& [method, op] : ops.items()) {
+      std::string concrete = path;
+      for (const auto& [var, value] : std::map<std::string, std::string>{
+               {"{practice}", Practice("A")}, {"{patient}", "pat_none"}, {"{campaign}", "cmp_none"},
+               {"{secret}", "nope"}, {"{token}", "nope"}}) {
+        if (auto pos = concrete.find(var); pos != std::string::npos) concrete.replace(pos, var.size(), value);
+      }
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      auto res = Http(upper, Url(concrete));
+      EXPECT_NE(res.status, 0) << method << " " << path;
+      EXPECT_EQ(res.body.find("\"not_found\"}}"), std::string::npos) << method << " " << path << ": " << res.body;
+      EXPECT_EQ(res.body.find("method_not_allowed"), std::string::npos) << method << " " << path;
+      if (op["x-access"] == "bearer") {
+        EXPECT_TRUE(op.contains("x-permission")) << path;
+        EXPECT_EQ(res.status, 401) << "no token: " << method << " " << path;
+        EXPECT_NE(res.headers.find("WWW-Authenticate: Bearer"), std::string::npos);
+      }
+    }
+  }
+}
+
+// Every bearer route x every practice role x own / foreign practice: 403 where
+// the role does not hold the route's permission on that practice, never
+// 401/403 where it does.
+TEST_F(ServeTest, RouteRolePracticeMatrix) {
+  json doc = json::parse(Http("GET", Url("/v1/openapi.json")).body);
+  const json& role_permissions = doc["info"]["x-role-permissions"];
+  int checked = 0;
+  for (const auto& [path, ops] : doc["paths"].items()) {
+    for (const auto& [method, op] : ops.items()) {
+      if (op["x-access"] != "bearer") continue;
+      const std::string permission = op["x-permission"];
+      const std::string scope = op["x-scope"];
+      if (permission == "authenticated") continue;  // logout: tested on its own
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      std::string body, type;
+      if (op.contains("requestBody")) {
+        if (op["requestBody"]["content"].contains("text/csv")) {
+          body = "Patient ID\n", type = "Content-Type: text/csv";
+        } else {
+          body = "{}", type = "Content-Type: application/json";
+        }
+      }
+      for (const std::string role : {"operator", "approver", "staff", "auditor", "admin"}) {
+        for (const std::string practice : {"A", "B", "unknown"}) {
+          std::string concrete = path;
+          const std::string practice_id = practice == "unknown" ? "prc_unknown" : Practice(practice);
+          for (const auto& [var, value] : std::map<std::string, std::string>{
+                   {"{practice}", practice_id}, {"{patient}", "pat_none"}, {"{campaign}", "cmp_none"}}) {
+            if (auto pos = concrete.find(var); pos != std::string::npos) concrete.replace(pos, var.size(), value);
+          }
+          bool granted = false;
+          if (scope == "own-practices") {
+            granted = true;
+          } else if (scope == "installation") {
+            granted = role == "admin";
+          } else if (role == "admin") {
+            continue;  // installation-wide admins: the users library decides, not a practice role
+          } else {
+            const json& perms = role_permissions[role];
+            granted = practice == "A" && std::find(perms.begin(), perms.end(), permission) != perms.end();
+          }
+          std::vector<std::string> headers = {Bearer(role)};
+          if (!type.empty()) headers.push_back(type);
+          auto res = Http(upper, Url(concrete), body, headers);
+          const std::string what = upper + " " + path + " as " + role + " on " + practice;
+          if (granted) {
+            EXPECT_NE(res.status, 401) << what;
+            EXPECT_NE(res.status, 403) << what << ": " << res.body;
+          } else {
+            EXPECT_EQ(res.status, 403) << what;
+          }
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 300);
+}
+
+TEST_F(ServeTest, PracticeListShowsOnlyOwnPractices) {
+  auto r = Http("GET", Url("/v1/practices"), "", {Bearer("operator")});
+  ASSERT_EQ(r.status, 200);
+  json items = json::parse(r.body)["items"];
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["practice_id"], Practice("A"));
+}
+
+TEST_F(ServeTest, PatientsAreMaskedAndPaginated) {
+  auto list = Http("GET", Url("/v1/practices/" + Practice("A") + "/patients?limit=1"), "", {Bearer("operator")});
+  ASSERT_EQ(list.status, 200) << list.body;
+  json page = json::parse(list.body);
+  ASSERT_EQ(page["items"].size(), 1u);
+  EXPECT_FALSE(page["next"].is_null());
+  EXPECT_EQ(list.body.find("Quill"), std::string::npos);
+  EXPECT_EQ(list.body.find("555-0142"), std::string::npos);
+  auto rest = Http("GET", Url("/v1/practices/" + Practice("A") + "/patients?after=" + page["next"].get<std::string>()),
+                   "", {Bearer("operator")});
+  ASSERT_EQ(rest.status, 200);
+  EXPECT_EQ(json::parse(rest.body)["items"].size(), 1u);
+}
+
+TEST_F(ServeTest, LoginAndLogout) {
+  auto bad = Http("POST", Url("/v1/auth/login"), R"({"login":"u-staff","password":"wrong-password-1"})",
+                  {"Content-Type: application/json"});
+  EXPECT_EQ(bad.status, 401);
+  auto ok = Http("POST", Url("/v1/auth/login"),
+                 json{{"login", "u-staff"}, {"password", kPassword}}.dump(), {"Content-Type: application/json"});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  const std::string token = json::parse(ok.body)["token"];
+  const std::string auth = "Authorization: Bearer " + token;
+  EXPECT_EQ(Http("GET", Url("/v1/practices"), "", {auth}).status, 200);
+  EXPECT_EQ(Http("POST", Url("/v1/auth/logout"), "", {auth}).status, 200);
+  EXPECT_EQ(Http("GET", Url("/v1/practices"), "", {auth}).status, 401);
+}
+
+TEST_F(ServeTest, IdempotencyKeyReplaysTheFirstResponse) {
+  const std::string url = Url("/v1/practices/" + Practice("A") + "/patients/P2/consent");
+  const std::string body = R"({"channel":"email","purpose":"care","source":"staff_verbal","evidence":"asked at the desk"})";
+  std::vector<std::string> headers = {Bearer("staff"), "Content-Type: application/json", "Idempotency-Key: k-1"};
+  auto first = Http("POST", url, body, headers);
+  auto again = Http("POST", url, body, headers);
+  EXPECT_EQ(first.status, again.status);
+  EXPECT_EQ(first.body, again.body);
+  EXPECT_NE(again.headers.find("Idempotent-Replayed: true"), std::string::npos);
+  auto other = Http("POST", url, R"({"channel":"sms"})", headers);
+  EXPECT_EQ(other.status, 422);
+}
+
+TEST_F(ServeTest, KannelWebhookNeedsTheSecretAndAnswersWithTheReply) {
+  const std::string query = std::string("?from=%2B12175550142&to=%2B12175550100&text=HELP&id=k-1");
+  EXPECT_EQ(Http("GET", Url("/v1/webhooks/kannel/wrong-secret/sms" + query)).status, 403);
+  auto ok = Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret + "/sms" + query));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_FALSE(ok.body.empty());  // the CTIA HELP reply, which Kannel sends back
+  EXPECT_EQ(ok.body.find(kPatientPhone), std::string::npos);
+  // Kannel retrying the same MO (same id) is not handled twice.
+  auto retry = Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret + "/sms" + query));
+  EXPECT_EQ(retry.status, 200);
+  EXPECT_TRUE(retry.body.empty());
+  // The number written to may come without "+" or the NANP country code.
+  auto plain = Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret +
+                               "/sms?from=%2B12175550142&to=2175550100&text=HELP&id=k-2"));
+  EXPECT_EQ(plain.status, 200);
+  EXPECT_FALSE(plain.body.empty());
+  // A malformed query: 400 without echoing it.
+  auto bad = Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret + "/sms?from=%2B1217555014X&to=x"));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body.find("1217555014"), std::string::npos);
+  // Delivery reports: wrong secret refused; an unknown message is acknowledged.
+  EXPECT_EQ(Http("GET", Url("/v1/webhooks/kannel/nope/dlr?msg=msg_x&status=1")).status, 403);
+  EXPECT_EQ(Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret + "/dlr?msg=msg_x&status=1")).status,
+            200);
+}
+
+TEST_F(ServeTest, TwilioWebhookChecksTheSignature) {
+  const std::string path = "/v1/webhooks/twilio/sms";
+  const std::string body = "From=%2B12175550142&To=%2B12175550100&Body=HELP&MessageSid=SM0123456789abcdef";
+  const channels::FormParams params = {
+      {"From", kPatientPhone}, {"To", kPracticePhone}, {"Body", "HELP"}, {"MessageSid", "SM0123456789abcdef"}};
+  const std::string type = "Content-Type: application/x-www-form-urlencoded";
+  EXPECT_EQ(Http("POST", Url(path), body, {type}).status, 403);
+  EXPECT_EQ(Http("POST", Url(path), body, {type, "X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA="}).status, 403);
+  const std::string wrong_key = channels::TwilioSignature("another-token", Url(path), params);
+  EXPECT_EQ(Http("POST", Url(path), body, {type, "X-Twilio-Signature: " + wrong_key}).status, 403);
+  const std::string signature = channels::TwilioSignature(kTwilioToken, Url(path), params);
+  auto ok = Http("POST", Url(path), body, {type, "X-Twilio-Signature: " + signature});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find("<Response><Message>"), std::string::npos);
+  // The signature covers the parameters: a changed body is refused.
+  const std::string tampered = "From=%2B12175550142&To=%2B12175550100&Body=STOP&MessageSid=SM0123456789abcdef";
+  EXPECT_EQ(Http("POST", Url(path), tampered, {type, "X-Twilio-Signature: " + signature}).status, 403);
+}
+
+TEST_F(ServeTest, OneClickUnsubscribe) {
+  auto t = Cli({"consent", "unsubscribe-token", "--practice", Practice("A"), "--patient", "P2"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::string token = json::parse(t.out)["token"];
+  auto r = Http("POST", Url("/u/" + token), "List-Unsubscribe=One-Click",
+                {"Content-Type: application/x-www-form-urlencoded"});
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.headers.find("text/html"), std::string::npos);
+  EXPECT_EQ(r.headers.find("Set-Cookie"), std::string::npos);
+  EXPECT_EQ(r.body.find("<script"), std::string::npos);
+  EXPECT_EQ(r.body.find("http"), std::string::npos);  // no third-party content
+  auto page = Http("GET", Url("/u/" + token));
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(Http("GET", Url("/u/u1.prc_x.pat_y.bad")).status, 404);
+}
+
+TEST_F(ServeTest, BadInputGetsA4xxAndNeverAnEcho) {
+  const std::string json_type = "Content-Type: application/json";
+  // Malformed JSON, invalid UTF-8, wrong content type.
+  auto malformed = Http("POST", Url("/v1/auth/login"), "{\"login\": \"+15555550199\"", {json_type});
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_EQ(malformed.body.find("5555550199"), std::string::npos);
+  EXPECT_EQ(Http("POST", Url("/v1/auth/login"), "{\"login\": \"\xff\xfe\"}", {json_type}).status, 400);
+  EXPECT_EQ(Http("POST", Url("/v1/auth/login"), "login=x", {"Content-Type: text/plain"}).status, 415);
+  // Oversized body (the server was started with --max-body-mib 1).
+  auto big = Http("POST", Url("/v1/auth/login"), std::string(2 << 20, 'a'), {json_type});
+  EXPECT_TRUE(big.status == 413 || big.status == 0) << big.status;
+  // A huge declared length is refused before any of the body is read.
+  {
+    RawConnection c(port_);
+    ASSERT_TRUE(c.connected());
+    c.Send("POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           "Content-Length: 999999999\r\n\r\n{");
+    bool closed = false;
+    const std::string reply = c.ReadAll(std::chrono::seconds(2), &closed);
+    EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply.substr(0, 40);
+  }
+  // Path traversal, raw and encoded.
+  EXPECT_EQ(Http("GET", Url("/v1/practices/../healthz"), "", {}, true).status, 400);
+  EXPECT_EQ(Http("GET", Url("/v1/practices/%2e%2e/settings"), "", {Bearer("operator")}).status, 400);
+  EXPECT_EQ(Http("GET", Url("/v1/practices/a%2Fb/settings"), "", {Bearer("operator")}).status, 400);
+  EXPECT_EQ(Http("GET", Url("/nowhere")).status, 404);
+  EXPECT_EQ(Http("DELETE", Url("/healthz")).status, 405);
+  // Header injection: a bare CR inside a header value.
+  {
+    RawConnection c(port_);
+    ASSERT_TRUE(c.connected());
+    c.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Test: a\rInjected: b\r\nConnection: close\r\n\r\n");
+    bool closed = false;
+    const std::string reply = c.ReadAll(std::chrono::seconds(5), &closed);
+    EXPECT_TRUE(reply.empty() || reply.rfind("HTTP/1.1 400", 0) == 0) << reply.substr(0, 40);
+  }
+  // Slowloris: a client that never finishes its headers is cut off, and others are served meanwhile.
+  {
+    RawConnection slow(port_);
+    ASSERT_TRUE(slow.connected());
+    slow.Send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    EXPECT_EQ(Http("GET", Url("/healthz")).status, 200);
+    bool closed = false;
+    const auto start = std::chrono::steady_clock::now();
+    slow.ReadAll(std::chrono::seconds(10), &closed);
+    EXPECT_TRUE(closed);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+  }
+  EXPECT_EQ(Http("GET", Url("/healthz")).status, 200);  // still alive
+}
+
+TEST_F(ServeTest, WrongTokensAreUnauthenticated) {
+  const std::string url = Url("/v1/practices/" + Practice("A"));
+  EXPECT_EQ(Http("GET", url).status, 401);
+  EXPECT_EQ(Http("GET", url, "", {"Authorization: Bearer not-a-token"}).status, 401);
+  EXPECT_EQ(Http("GET", url, "", {"Authorization: Basic dXNlcjpwYXNz"}).status, 401);
+  EXPECT_EQ(Http("GET", url, "", {Bearer("operator")}).status, 200);
+}
+
+TEST_F(ServeTest, TheAuthorOfACampaignCannotApproveIt) {
+  const std::string base = Url("/v1/practices/" + Practice("A"));
+  const std::string type = "Content-Type: application/json";
+  auto t = Http("POST", base + "/templates",
+                json{{"name", "api-sms-en"}, {"channel", "sms"}, {"tier", 1}, {"purpose", "outreach"}, {"language", "en"},
+                     {"body", "Hi {{first_name}}, it has been a while since your last visit to {{practice_name}}. "
+                              "Book online or call {{practice_phone}}. Reply STOP to opt out."}}
+                    .dump(),
+                {Bearer("both"), type});
+  ASSERT_EQ(t.status, 201) << t.body;
+  auto c = Http("POST", base + "/campaigns",
+                json{{"name", "Lapsed winter"}, {"kind", "re-engagement"}, {"purpose", "outreach"},
+                     {"segment", {{"status", "lapsed"}}}, {"steps", {"sms:0:api-sms-en"}},
+                     {"start", "2025-12-01T09:00"}, {"window", "09:00-17:00"}}
+                    .dump(),
+                {Bearer("both"), type});
+  ASSERT_EQ(c.status, 201) << c.body;
+  const std::string campaign = json::parse(c.body)["campaign_id"];
+  EXPECT_EQ(json::parse(c.body)["author"], "user:u-both");
+  auto submitted = Http("POST", base + "/campaigns/" + campaign + "/submit", "", {Bearer("both")});
+  ASSERT_EQ(submitted.status, 200) << submitted.body;
+  const std::string hash = json::parse(submitted.body)["content_sha256"];
+  const std::string signoff = json{{"name", "Dana Whitlock"}, {"title", "Office Manager"},
+                                   {"statement", "I approve these messages."}, {"expected_sha256", hash}}
+                                  .dump();
+  auto self = Http("POST", base + "/campaigns/" + campaign + "/approve", signoff, {Bearer("both"), type});
+  EXPECT_EQ(self.status, 403) << self.body;
+  auto other = Http("POST", base + "/campaigns/" + campaign + "/approve", signoff, {Bearer("approver"), type});
+  EXPECT_EQ(other.status, 200) << other.body;
+  auto got = Http("GET", base + "/campaigns/" + campaign, "", {Bearer("operator")});
+  EXPECT_EQ(json::parse(got.body)["state"], "approved");
+}
+
+// HTTPS with the given certificate: TLS 1.2 or later only, HSTS on every answer.
+TEST_F(ServeTest, HttpsRefusesOldTlsAndSendsHsts) {
+  const std::string cert = (*dir_ / "cert.pem").string(), key = (*dir_ / "key.pem").string();
+  const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                           " -days 1 -subj /CN=localhost >/dev/null 2>&1";
+  if (std::system(make.c_str()) != 0) GTEST_SKIP() << "no openssl command";
+  pid_t pid = -1;
+  int port = 0;
+  std::string url;
+  Spawn({"--tls-cert", cert, "--tls-key", key}, (*dir_ / "tls.out").string(), &pid, &port, &url);
+  ASSERT_GT(pid, 0);
+  ASSERT_EQ(url.rfind("https://", 0), 0u) << url;
+  auto get = [&](long max_tls) {
+    HttpResult r;
+    CURL* curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, (url + "/healthz").c_str());
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_0 | max_tls);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+    if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_easy_cleanup(curl);
+    return r;
+  };
+  auto modern = get(CURL_SSLVERSION_MAX_DEFAULT);
+  EXPECT_EQ(modern.status, 200);
+  EXPECT_NE(modern.headers.find("Strict-Transport-Security: max-age="), std::string::npos);
+  EXPECT_EQ(get(CURL_SSLVERSION_MAX_TLSv1_1).status, 0);  // handshake refused
+  EXPECT_EQ(Http("GET", "http://127.0.0.1:" + std::to_string(port) + "/healthz").status, 0);  // no plain HTTP
+  EXPECT_EQ(Terminate(pid), 0);
+}
+
+// Last (gtest runs tests in order): SIGTERM stops the server cleanly.
+TEST_F(ServeTest, ZzGracefulShutdownOnSigterm) {
+  StopServer();
+  EXPECT_EQ(exit_code_, 0) << ReadFileToString(*out_path_ + ".err");
+  EXPECT_EQ(Http("GET", Url("/healthz")).status, 0);
+}
+
+}  // namespace
+}  // namespace recall::testing
