@@ -6,6 +6,7 @@
 #include "channels/config.h"
 #include "cli/cli.h"
 #include "dispatch/feedback.h"
+#include "dispatch/channel_source.h"
 #include "dispatch/worker.h"
 #include "planner/planner.h"
 #include "practices/settings.h"
@@ -19,23 +20,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop.store(true); }
-
-// The worker's view of the IT engineer's channel configuration.
-class RegistrySource final : public dispatch::ChannelSource {
- public:
-  explicit RegistrySource(std::unique_ptr<channels::ChannelRegistry> registry) : registry_(std::move(registry)) {}
-  StatusOr<channels::Channel*> ChannelFor(const std::string& practice_id, const std::string& channel) override {
-    return registry_->For(practice_id, channel);
-  }
-  dispatch::RateLimit RateFor(const std::string& practice_id, const std::string& channel) override {
-    auto rate = registry_->RateFor(practice_id, channel);
-    if (!rate.ok()) return dispatch::RateLimit{};
-    return dispatch::RateLimit{rate->per_second, rate->burst};
-  }
-
- private:
-  std::unique_ptr<channels::ChannelRegistry> registry_;
-};
 
 json StatsJson(const dispatch::WorkerStats& s, const std::string& worker_id) {
   return {{"worker_id", worker_id},
@@ -149,7 +133,7 @@ void RegisterDispatchCommands(CLI::App& app, Context& ctx) {
       }
       return registry.status();
     }
-    RegistrySource source(std::move(registry).value());
+    dispatch::RegistryChannelSource source(std::move(registry).value());
     ASSIGN_OR_RETURN(const scanner::Scanner* scanner, SharedScanner());
     dispatch::WorkerOptions options;
     options.worker_id = wa->worker_id;

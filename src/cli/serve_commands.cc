@@ -10,6 +10,7 @@
 
 #include "channels/config.h"
 #include "cli/cli.h"
+#include "dispatch/channel_source.h"
 #include "dispatch/worker.h"
 #include "server/server.h"
 
@@ -19,22 +20,6 @@ namespace {
 
 std::atomic<bool> g_serve_stop{false};
 extern "C" void OnServeSignal(int) { g_serve_stop.store(true); }
-
-class ServeChannelSource final : public dispatch::ChannelSource {
- public:
-  explicit ServeChannelSource(std::unique_ptr<channels::ChannelRegistry> registry) : registry_(std::move(registry)) {}
-  StatusOr<channels::Channel*> ChannelFor(const std::string& practice_id, const std::string& channel) override {
-    return registry_->For(practice_id, channel);
-  }
-  dispatch::RateLimit RateFor(const std::string& practice_id, const std::string& channel) override {
-    auto rate = registry_->RateFor(practice_id, channel);
-    if (!rate.ok()) return dispatch::RateLimit{};
-    return dispatch::RateLimit{rate->per_second, rate->burst};
-  }
-
- private:
-  std::unique_ptr<channels::ChannelRegistry> registry_;
-};
 
 // "HOST:PORT", "[v6]:PORT" or ":PORT" (loopback).
 Status ParseListen(const std::string& listen, std::string* host, int* port) {
@@ -104,7 +89,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
     options.rvm_secret = Env("RECALL_RVM_WEBHOOK_SECRET");
 
     // The worker's channels are loaded before the port opens, so a bad file fails fast.
-    std::unique_ptr<ServeChannelSource> source;
+    std::unique_ptr<dispatch::RegistryChannelSource> source;
     if (options.run_worker) {
       const std::string path = a->channels.empty()
                                    ? (std::filesystem::path(engine->data_dir()) / "channels.json").string()
@@ -117,7 +102,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
         }
         return registry.status();
       }
-      source = std::make_unique<ServeChannelSource>(std::move(registry).value());
+      source = std::make_unique<dispatch::RegistryChannelSource>(std::move(registry).value());
     }
 
     ASSIGN_OR_RETURN(auto srv, server::Server::Create(*engine, [] { return SharedScanner(); }, options));

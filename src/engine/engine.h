@@ -51,6 +51,9 @@ class Engine {
   static StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
 
   store::Store& store() { return *store_; }
+  // The master keyring, for installation-level secrets (e.g. users' TOTP
+  // secrets). Never copy key material out of it.
+  const crypto::MasterKeyring& master_keys() const { return *master_; }
   Clock& clock() { return *clock_; }
   Random& random() { return *random_; }
   const std::string& actor() const { return actor_; }

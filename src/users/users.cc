@@ -198,18 +198,8 @@ bool ValidTotpShape(std::string_view code) {
   return true;
 }
 
-// The master keyring, loaded from the file the engine uses. The Engine does
-// not expose its keyring; this follows Engine::KeyFilePath's rule
-// ($RECALL_MASTER_KEY_FILE, else <data>/keys/master.key).
-StatusOr<std::unique_ptr<crypto::MasterKeyring>> MasterKeys(engine::Engine& engine) {
-  std::string path;
-  if (const char* env = std::getenv("RECALL_MASTER_KEY_FILE"); env != nullptr && *env != '\0') {
-    path = env;
-  } else {
-    path = (std::filesystem::path(engine.data_dir()) / "keys" / "master.key").string();
-  }
-  return crypto::MasterKeyring::Load(path);
-}
+// The installation's master keyring, as the engine holds it.
+StatusOr<const crypto::MasterKeyring*> MasterKeys(engine::Engine& engine) { return &engine.master_keys(); }
 
 std::string TotpContext(const std::string& user_id) { return "user.totp|" + user_id; }
 

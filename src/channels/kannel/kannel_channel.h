@@ -57,7 +57,7 @@ struct KannelConfig {
   // Optional: route through this smsc-id only (sendsms `smsc`). Default: any.
   std::string smsc_id;
   // Recall's delivery-report webhook without a query, e.g.
-  // "http://127.0.0.1:8080/kannel/dlr/<secret>". Send() appends
+  // "http://127.0.0.1:8080/v1/webhooks/kannel/<secret>/dlr". Send() appends
   // "?msg=<message_id>&status=%d&smsc_id=%F&time=%T" ('&' if it already has a
   // query). Required.
   std::string dlr_url_base;
