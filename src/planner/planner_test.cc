@@ -222,6 +222,19 @@ TEST_F(PlannerTest, AnUnapprovedCampaignCannotStart) {
   EXPECT_EQ(started.status().code(), StatusCode::kFailedPrecondition);
 }
 
+TEST_F(PlannerTest, ACampaignThatCouldNeverRenderCannotStart) {
+  // No appointment is held (minimum necessary), and no portal URL is set.
+  ASSERT_TRUE(campaigns::AddTemplate(*engine_, *scanner_,
+                                     {practice_, "reminder-sms-en", "sms", 1, "outreach", "en", "",
+                                      "{{practice_name}}: see you on {{appointment_date}}. Reply STOP to opt out."})
+                  .ok());
+  auto id = ApprovedCampaignForTest(engine_, SmsCampaignForTest(practice_, "reminder-sms-en"), *scanner_);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto started = StartCampaign(*engine_, practice_, *id);
+  EXPECT_EQ(started.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(started.status().message().find("appointment"), std::string::npos);
+}
+
 TEST(ScheduleTest, LocalTimesResolveInTheirZone) {
   EXPECT_EQ(*LocalToInstant("2025-07-01T09:00", "America/New_York"), *ParseRfc3339("2025-07-01T13:00:00Z"));
   EXPECT_EQ(*LocalToInstant("2025-01-01T09:00", "America/New_York"), *ParseRfc3339("2025-01-01T14:00:00Z"));

@@ -39,16 +39,31 @@ StatusOr<RunStatus> StartCampaign(engine::Engine& engine, const std::string& pra
   ASSIGN_OR_RETURN(store::PracticeRow practice, engine.store().practices().Get(practice_id));
   // Links need somewhere to resolve: refuse now rather than cancel every message later.
   ASSIGN_OR_RETURN(practices::PracticeSettings settings, practices::GetSettings(engine, practice_id));
-  if (settings.public_base_url.empty()) {
-    for (const auto& step : campaign.steps) {
-      for (const auto& v : step.variants) {
-        ASSIGN_OR_RETURN(auto t, engine.store().campaigns().GetTemplate(practice_id, v.template_id, v.template_version));
-        if (t.body.find("unsubscribe_link") != std::string::npos ||
-            t.body.find("consent_link") != std::string::npos) {
-          return FailedPreconditionError("campaign " + campaign_id + " sends links but the practice has no "
-                                         "public_base_url (practice settings set --json "
-                                         "'{\"public_base_url\":\"https://...\"}')");
-        }
+  for (const auto& step : campaign.steps) {
+    for (const auto& v : step.variants) {
+      ASSIGN_OR_RETURN(auto t, engine.store().campaigns().GetTemplate(practice_id, v.template_id, v.template_version));
+      const std::string text = t.subject + "\n" + t.body;
+      if (settings.public_base_url.empty() && (text.find("unsubscribe_link") != std::string::npos ||
+                                               text.find("consent_link") != std::string::npos)) {
+        return FailedPreconditionError("campaign " + campaign_id + " sends links but the practice has no "
+                                       "public_base_url (practice settings set --json "
+                                       "'{\"public_base_url\":\"https://...\"}')");
+      }
+      // The minimum-necessary record holds no appointment: a template that
+      // names one could never be rendered, so refuse now rather than cancel
+      // every message at send time.
+      if (text.find("appointment_date") != std::string::npos || text.find("appointment_time") != std::string::npos) {
+        return FailedPreconditionError("campaign " + campaign_id + " uses {{appointment_date}} or "
+                                       "{{appointment_time}}, which Recall does not hold (no appointment field "
+                                       "is imported); word the reminder without them");
+      }
+      if (settings.office_hours.empty() && text.find("office_hours") != std::string::npos) {
+        return FailedPreconditionError("campaign " + campaign_id + " uses {{office_hours}} but the practice has "
+                                       "none in its settings");
+      }
+      if (settings.portal_url.empty() && text.find("portal_link") != std::string::npos) {
+        return FailedPreconditionError("campaign " + campaign_id + " uses {{portal_link}} but the practice has no "
+                                       "portal_url in its settings");
       }
     }
   }
