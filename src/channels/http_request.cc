@@ -46,4 +46,18 @@ StatusOr<HttpResponse> PerformHttp(CURL* h, const HttpTransferOptions& options, 
   return response;
 }
 
+bool IsLoopbackHttp(std::string_view url) {
+  for (std::string_view host : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
+    if (url.starts_with(host) && (url.size() == host.size() || url[host.size()] == ':' || url[host.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsE164(std::string_view number) {
+  if (number.size() < 9 || number.size() > 16 || number[0] != '+') return false;
+  return std::all_of(number.begin() + 1, number.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace recall::channels

@@ -37,6 +37,12 @@ struct HttpTransferOptions {
   size_t max_body_bytes = 4096;
 };
 
+// "http://127.0.0.1...", "http://localhost..." or "http://[::1]...": the only
+// plain-HTTP URLs a channel accepts (credentials travel in every request).
+bool IsLoopbackHttp(std::string_view url);
+// "+" and 8..15 digits.
+bool IsE164(std::string_view number);
+
 // Sets the common options (no signals, timeouts, http/https only, no
 // redirects, body capture) on `handle`, whose URL, method, auth and request
 // body the caller has set, and performs the transfer.

@@ -48,7 +48,8 @@ std::string WrapAad(std::string_view practice_id, std::string_view key_id) {
 }
 }  // namespace
 
-Status MasterKeyring::CreateFile(const std::string& path, Random& random) {
+Status CreateVersionedKeyFile(const std::string& path, std::string_view header, size_t key_bytes,
+                              std::string_view what, Random& random) {
   std::error_code ec;
   const auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) {
@@ -56,22 +57,26 @@ Status MasterKeyring::CreateFile(const std::string& path, Random& random) {
     if (ec) return InternalError("cannot create key directory");
     ::chmod(parent.c_str(), 0700);
   }
-  ASSIGN_OR_RETURN(std::string key, random.Bytes(kKeySize));
+  ASSIGN_OR_RETURN(std::string key, random.Bytes(key_bytes));
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     OPENSSL_cleanse(key.data(), key.size());
-    if (errno == EEXIST) return AlreadyExistsError("master key file already exists");
-    return InternalError("cannot create master key file");
+    if (errno == EEXIST) return AlreadyExistsError(std::string(what) + " file already exists");
+    return InternalError("cannot create " + std::string(what) + " file");
   }
-  std::string body(kFileHeader);
+  std::string body(header);
   body += "v1 " + HexEncode(key) + "\n";
   OPENSSL_cleanse(key.data(), key.size());
   const ssize_t n = ::write(fd, body.data(), body.size());
   const bool synced = ::fsync(fd) == 0;
   ::close(fd);
   OPENSSL_cleanse(body.data(), body.size());
-  if (n != static_cast<ssize_t>(body.size()) || !synced) return InternalError("cannot write master key file");
+  if (n != static_cast<ssize_t>(body.size()) || !synced) return InternalError("cannot write " + std::string(what) + " file");
   return OkStatus();
+}
+
+Status MasterKeyring::CreateFile(const std::string& path, Random& random) {
+  return CreateVersionedKeyFile(path, kFileHeader, kKeySize, "master key", random);
 }
 
 StatusOr<std::unique_ptr<MasterKeyring>> MasterKeyring::Load(const std::string& path) {

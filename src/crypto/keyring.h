@@ -48,6 +48,14 @@ struct WrappedKey {
   std::string wrapped;        // Seal(master, dek, aad = "recall-dek-v1|" + practice_id + "|" + key_id)
 };
 
+// Creates a versioned key file ("<header>v1 <hex of key_bytes random bytes>\n")
+// at `path`, mode 0600, in a 0700 directory, fsynced; the bytes are wiped
+// from memory. AlreadyExists when the file exists; Internal on I/O failure.
+// `what` names the file in errors ("master key", "signing key"). Shared by
+// the master and signing keyrings.
+Status CreateVersionedKeyFile(const std::string& path, std::string_view header, size_t key_bytes,
+                              std::string_view what, Random& random);
+
 class MasterKeyring {
  public:
   // Creates a new key file with one fresh version (mode 0600, parent dir 0700).

@@ -94,29 +94,7 @@ StatusOr<std::string> SigningKey::Sign(std::string_view message) const {
 }
 
 Status SigningKeyring::CreateFile(const std::string& path, Random& random) {
-  std::error_code ec;
-  const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) {
-    std::filesystem::create_directories(parent, ec);
-    if (ec) return InternalError("cannot create key directory");
-    ::chmod(parent.c_str(), 0700);
-  }
-  ASSIGN_OR_RETURN(std::string seed, random.Bytes(kEd25519SeedSize));
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    OPENSSL_cleanse(seed.data(), seed.size());
-    if (errno == EEXIST) return AlreadyExistsError("signing key file already exists");
-    return InternalError("cannot create signing key file");
-  }
-  std::string body(kFileHeader);
-  body += "v1 " + HexEncode(seed) + "\n";
-  OPENSSL_cleanse(seed.data(), seed.size());
-  const ssize_t n = ::write(fd, body.data(), body.size());
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  OPENSSL_cleanse(body.data(), body.size());
-  if (n != static_cast<ssize_t>(body.size()) || !synced) return InternalError("cannot write signing key file");
-  return OkStatus();
+  return CreateVersionedKeyFile(path, kFileHeader, kEd25519SeedSize, "signing key", random);
 }
 
 StatusOr<std::unique_ptr<SigningKeyring>> SigningKeyring::Load(const std::string& path) {

@@ -25,15 +25,6 @@ constexpr size_t kMaxTwimlBytes = 4000;
 
 bool IsHttpUrl(std::string_view url) { return url.starts_with("http://") || url.starts_with("https://"); }
 
-bool IsLoopbackHttp(std::string_view url) {
-  for (std::string_view host : {"http://127.0.0.1", "http://localhost", "http://[::1]"}) {
-    if (url.starts_with(host) && (url.size() == host.size() || url[host.size()] == ':' || url[host.size()] == '/')) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // Code points, for the SMS length limit (the input is valid UTF-8).
 size_t CountCodePoints(std::string_view text) {
   return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) { return (c & 0xC0) != 0x80; }));
