@@ -31,7 +31,7 @@ bench: build
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD)-fuzz -G Ninja -DRECALL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target csv_fuzz classifier_fuzz scanner_fuzz template_fuzz kannel_callbacks_fuzz twilio_callbacks_fuzz rvm_callbacks_fuzz
+	@cmake --build $(BUILD)-fuzz -j $(JOBS) --target csv_fuzz classifier_fuzz scanner_fuzz template_fuzz kannel_callbacks_fuzz twilio_callbacks_fuzz rvm_callbacks_fuzz certificate_fuzz
 	@scripts/fuzz $(BUILD)-fuzz $(FUZZ_SECONDS)
 
 # ASan + UBSan build and tests.

@@ -21,6 +21,11 @@ find_package(Protobuf REQUIRED)
 add_library(recall_dep_phonenumber INTERFACE)
 target_link_libraries(recall_dep_phonenumber INTERFACE ${PHONENUMBER_LIB} protobuf::libprotobuf)
 
+# lifecycle/: deletion certificates rendered as PDF (libhpdf ships no pkg-config file).
+find_library(HPDF_LIB hpdf REQUIRED)
+add_library(recall_dep_hpdf INTERFACE)
+target_link_libraries(recall_dep_hpdf INTERFACE ${HPDF_LIB})
+
 find_library(CSV_LIB csv REQUIRED)
 add_library(recall_dep_csv INTERFACE)
 target_link_libraries(recall_dep_csv INTERFACE ${CSV_LIB})

@@ -2,11 +2,10 @@
 // dispatched by the real worker through the REAL channels to REAL peers:
 //   email -> channels::NewSmtpChannel -> aiosmtpd (SmtpSink)
 //   SMS   -> channels::NewKannelChannel -> smsbox -> bearerbox -> fakesmsc
-//            (KannelHarness), with Kannel's dlr-url and sms-service calling
-//            back into Recall through KannelWebhookForTest
-//            (dispatch/dispatch_e2e_testing.h), which stands in for
-//            `recall serve`'s webhook until issue 6 routes the same calls
-//            through the server.
+//            (KannelHarness), with Kannel's dlr-url and sms-service get-url
+//            calling `recall serve`'s own Kannel webhooks
+//            (/v1/webhooks/kannel/<secret>/dlr and /sms) on a server::Server
+//            started in-process on a free loopback port, sharing the engine.
 // In-process, on the engine's FakeClock, so quiet hours are deterministic; the
 // worker's sleeps advance that clock. Loopback only, free ports, temp dirs;
 // every wait is a bounded poll, never a timing assertion.
@@ -25,9 +24,10 @@
 // Then it asserts exactly who got what where, the quiet hours of every send,
 // that the STOP stopped everything later, the delivery reports (fakesmsc does
 // produce Kannel DLRs: every SMS ends "delivered"), and the campaign report's
-// counts. The stand-in webhook does not send the CTIA reply to the STOP (the
-// webhook of issue 6 will), so fakesmsc sees no MT for it.
+// counts. The server's webhook answers the STOP with the CTIA reply, which
+// Kannel sends back (sms-service max-messages = 1): fakesmsc receives it.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -49,7 +49,7 @@
 #include "channels/testing/kannel_harness.h"
 #include "channels/testing/smtp_sink.h"
 #include "consent/consent.h"
-#include "dispatch/dispatch_e2e_testing.h"
+#include "channels/kannel/kannel_callbacks.h"
 #include "dispatch/worker.h"
 #include "engine/engine_testing.h"
 #include "planner/planner.h"
@@ -58,6 +58,7 @@
 #include "practices/settings.h"
 #include "reports/report.h"
 #include "scanner/scanner_testing.h"
+#include "server/server.h"
 
 namespace recall {
 namespace {
@@ -70,7 +71,8 @@ using std::chrono::seconds;
 
 constexpr auto kWait = std::chrono::seconds(60);  // a bound on every poll, never an expectation
 constexpr char kPracticeNumber[] = "+12175550100";  // AddPracticeWithBaaForTest's (217) 555-0100
-constexpr char kDlrSecret[] = "e2e-dlr-secret";
+constexpr char kKannelSecret[] = "e2e-kannel-webhook-secret";
+constexpr char kStopReply[] = "You have been unsubscribed";  // the CTIA opt-out reply (inbound/replies.cc)
 constexpr int kPatients = 300;
 
 // Step-1 and step-2 texts are told apart by these phrases.
@@ -248,7 +250,49 @@ class DispatchE2eTest : public ::testing::Test {
 
   void TearDown() override {
     if (HasFailure() && harness_ != nullptr) std::cerr << harness_->LogTailsForTest();
-    if (harness_ != nullptr) harness_->Stop();
+    if (harness_ != nullptr) harness_->Stop();  // Kannel first: it may still call the server
+    // Stop() before the accept loop has started is lost: repeat it until Serve returns.
+    while (server_ != nullptr && serving_.joinable() && !served_.load()) {
+      server_->Stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (serving_.joinable()) serving_.join();
+  }
+
+  // Starts `recall serve`'s HTTP server in-process on a free loopback port,
+  // on the test's engine (so on its FakeClock), with the Kannel webhook secret.
+  void StartServer() {
+    server::ServerOptions options;
+    options.host = "127.0.0.1";
+    options.port = 0;
+    options.run_worker = false;  // the test drives the worker itself
+    options.kannel_secret = kKannelSecret;
+    auto server = server::Server::Create(
+        *engine_, [] { return StatusOr<const scanner::Scanner*>(scanner_); }, options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    serving_ = std::thread([this] {
+      serve_status_ = server_->Serve();
+      served_.store(true);
+    });
+  }
+
+  // The server's answers on one route template, by HTTP status (its /metrics).
+  std::map<std::string, int64_t> Answers(const std::string& route) {
+    server::HttpRequest req;
+    req.method = "GET";
+    req.path = req.raw_target = "/metrics";
+    req.remote_addr = "127.0.0.1";
+    const server::HttpResponse res = server_->Handle(req);
+    std::map<std::string, int64_t> out;
+    const std::string prefix = "recall_http_requests_total{route=\"" + route + "\",method=\"GET\",status=\"";
+    std::istringstream lines(res.body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind(prefix, 0) != 0) continue;
+      const size_t quote = line.find('"', prefix.size());
+      out[line.substr(prefix.size(), quote - prefix.size())] += std::stoll(line.substr(line.rfind(' ') + 1));
+    }
+    return out;
   }
 
   // Runs the worker, moving the clock to each deferred message's time, until
@@ -298,7 +342,10 @@ class DispatchE2eTest : public ::testing::Test {
   static const scanner::Scanner* scanner_;
   engine::TestEngine engine_;
   std::string practice_;
-  std::unique_ptr<dispatch::KannelWebhookForTest> webhook_;  // outlives the harness
+  std::unique_ptr<server::Server> server_;  // outlives the harness
+  std::thread serving_;
+  Status serve_status_;
+  std::atomic<bool> served_{false};
   std::unique_ptr<KannelHarness> harness_;
   std::unique_ptr<SmtpSink> sink_;
   RealChannels channels_;
@@ -363,10 +410,12 @@ TEST_F(DispatchE2eTest, TwoStepCampaignOverRealSmtpAndKannel) {
     return sink.ok() ? std::move(sink).value() : nullptr;
   }();
   ASSERT_NE(sink_, nullptr);
-  webhook_ = std::make_unique<dispatch::KannelWebhookForTest>(*engine_, practice_, kDlrSecret);
-  ASSERT_TRUE(webhook_->ok());
+  StartServer();
+  ASSERT_NE(server_, nullptr);
+  const std::string webhooks = server_->url() + "/v1/webhooks/kannel/" + kKannelSecret;
   channels::testing::KannelHarnessOptions kannel_options;
-  kannel_options.mo_get_url = webhook_->MoGetUrl();
+  kannel_options.mo_get_url = webhooks + "/sms?" + std::string(channels::kInboundGetUrlQuery);
+  kannel_options.reply_with_answer = true;  // the webhook's answer is the CTIA reply
   auto harness = KannelHarness::Start(kannel_options);
   ASSERT_TRUE(harness.ok()) << harness.status().ToString();
   harness_ = std::move(harness).value();
@@ -383,7 +432,7 @@ TEST_F(DispatchE2eTest, TwoStepCampaignOverRealSmtpAndKannel) {
   kannel.username = harness_->username();
   kannel.password = harness_->password();
   kannel.from = kPracticeNumber;
-  kannel.dlr_url_base = webhook_->DlrUrlBase();
+  kannel.dlr_url_base = webhooks + "/dlr";
   auto sms_channel = channels::NewKannelChannel(kannel);
   ASSERT_TRUE(sms_channel.ok()) << sms_channel.status().ToString();
   channels_.sms = std::move(sms_channel).value();
@@ -460,13 +509,41 @@ TEST_F(DispatchE2eTest, TwoStepCampaignOverRealSmtpAndKannel) {
   EXPECT_FALSE(email_check->allowed()) << "a STOP revokes every channel";
   const TimePoint stop_at = engine_.clock().Now();
   {
-    const auto inbound = webhook_->InboundHandled();
-    ASSERT_EQ(inbound.size(), 1u);
-    ASSERT_TRUE(inbound[0].status.ok()) << inbound[0].status.ToString();
-    EXPECT_EQ(inbound[0].from_e164, stopper->cell_e164);
-    EXPECT_EQ(inbound[0].text, "STOP");
-    EXPECT_EQ(inbound[0].result.campaign_id, campaign);
-    EXPECT_THAT(inbound[0].result.outcome.effects, ::testing::Contains("consent.revoked_all"));
+    // The CTIA reply went back through Kannel to the patient's phone (so the
+    // webhook has answered: its metrics are counted before the answer goes out).
+    ASSERT_TRUE(harness_->WaitForMts(want_mts.size() + 1, kWait)) << "no reply to the STOP reached fakesmsc";
+    int replies = 0;
+    for (const FakeSmscMt& mt : harness_->MtsReceived()) {
+      if (mt.text.find(kStopReply) == std::string::npos) continue;
+      ++replies;
+      EXPECT_EQ(mt.to, stopper->cell_e164);
+      EXPECT_EQ(mt.from, kPracticeNumber);
+      EXPECT_NE(mt.text.find("Maple Family Dental"), std::string::npos) << mt.text;
+    }
+    EXPECT_EQ(replies, 1);
+    // The webhook answered once, 200, and recorded the STOP as the stopper's
+    // opt-out, attributed to the campaign.
+    EXPECT_EQ(Answers("/v1/webhooks/kannel/{secret}/sms"), (std::map<std::string, int64_t>{{"200", 1}}));
+    auto inbound = engine_->store().runs().InboundSince(practice_, stopper->patient_id, t0);
+    ASSERT_TRUE(inbound.ok()) << inbound.status().ToString();
+    ASSERT_EQ(inbound->size(), 1u);
+    EXPECT_EQ((*inbound)[0].kind, "opt_out");
+    EXPECT_EQ((*inbound)[0].channel, "sms");
+    EXPECT_EQ((*inbound)[0].campaign_id, campaign);
+    // consent.revoked_all: one revocation of every channel and purpose, by the webhook.
+    int revoked_all = 0;
+    ASSERT_TRUE(engine_->store()
+                    .audit()
+                    .Scan(1,
+                          [&](const audit::AuditRecord& r) {
+                            if (r.action == "consent.revoke" && r.actor == "webhook:kannel" &&
+                                r.details_json.find("\"channel\":\"all\"") != std::string::npos) {
+                              ++revoked_all;
+                            }
+                            return true;
+                          })
+                    .ok());
+    EXPECT_EQ(revoked_all, 1);
   }
 
   // --- Step 2, a day after step 1.
@@ -479,8 +556,8 @@ TEST_F(DispatchE2eTest, TwoStepCampaignOverRealSmtpAndKannel) {
     want2[p.patient_id] = ExpectStep2(p, &p == stopper);
     if (want2[p.patient_id].channel == "sms") want_mts.push_back(p.cell_e164 + "|2");
   }
-  ASSERT_TRUE(harness_->WaitForMts(want_mts.size(), kWait))
-      << harness_->MtsReceived().size() << " of " << want_mts.size() << " MTs";
+  ASSERT_TRUE(harness_->WaitForMts(want_mts.size() + 1, kWait))  // + the reply to the STOP
+      << harness_->MtsReceived().size() << " of " << want_mts.size() + 1 << " MTs";
   ASSERT_TRUE(WaitForSmsDelivered(campaign)) << "step-2 delivery reports did not all arrive";
 
   // ================================================================ asserts
@@ -562,6 +639,7 @@ TEST_F(DispatchE2eTest, TwoStepCampaignOverRealSmtpAndKannel) {
   // --- fakesmsc: exactly the expected MTs, to mobiles with SMS consent.
   std::vector<std::string> got_mts;
   for (const FakeSmscMt& mt : harness_->MtsReceived()) {
+    if (mt.text.find(kStopReply) != std::string::npos) continue;  // the CTIA reply, checked above
     const bool first = mt.text.find(kStep1Marker) != std::string::npos;
     const bool second = mt.text.find(kStep2Marker) != std::string::npos;
     EXPECT_NE(first, second) << "an MT that is neither step's text";
@@ -595,19 +673,18 @@ TEST_F(DispatchE2eTest, TwoStepCampaignOverRealSmtpAndKannel) {
   EXPECT_EQ(want_email_patients.count(stopper->patient_id), 0u);
   EXPECT_EQ(static_cast<int64_t>(arrived.size() + got_mts.size()), sent);
 
-  // --- The callbacks: every report recorded, none refused or lost.
-  const auto deadline = std::chrono::steady_clock::now() + kWait;
-  while (!webhook_->Drained() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // --- The callbacks: every report answered 200 by the server's webhook (none
+  // refused, none failed), at least one per delivered SMS, and every delivered
+  // message recorded as such (the outbox rows above). The server retries a
+  // report that overtook the worker's "sent" itself.
+  const std::map<std::string, int64_t> dlr_answers = Answers("/v1/webhooks/kannel/{secret}/dlr");
+  EXPECT_EQ(dlr_answers.size(), 1u) << "a delivery report was not answered 200";
+  EXPECT_GE(dlr_answers.count("200") != 0 ? dlr_answers.at("200") : 0, delivered);
+  int64_t recorded_delivered = 0;
+  for (const auto& row : rows) {
+    if (row.channel == "sms" && row.delivery == "delivered") ++recorded_delivered;
   }
-  EXPECT_TRUE(webhook_->Drained());
-  EXPECT_THAT(webhook_->ReportErrors(), ::testing::IsEmpty());
-  EXPECT_EQ(webhook_->refused(), 0);
-  std::set<std::string> delivered_ids;
-  for (const auto& [message_id, status] : webhook_->RecordedReports()) {
-    if (status == "delivered") delivered_ids.insert(message_id);
-  }
-  EXPECT_EQ(static_cast<int64_t>(delivered_ids.size()), delivered);
+  EXPECT_EQ(recorded_delivered, delivered);
 
   // --- The report agrees with all of the above.
   auto report = reports::BuildReport(*engine_, practice_, campaign);
@@ -642,8 +719,8 @@ TEST_F(DispatchE2eTest, TwoStepCampaignOverRealSmtpAndKannel) {
 
   std::cout << "[ e2e ] " << kPatients << " patients; step 1: " << want_channels[0]["sms"] << " sms, "
             << want_channels[0]["email"] << " email; step 2: " << want_channels[1]["sms"] << " sms; deferred "
-            << deferred_rows << "; worker rounds " << rounds_
-            << "; delivery reports that overtook the worker: " << webhook_->early_reports() << "\n";
+            << deferred_rows << "; worker rounds " << rounds_ << "; delivery reports answered by the server: "
+            << (dlr_answers.count("200") != 0 ? dlr_answers.at("200") : 0) << "\n";
 }
 
 }  // namespace

@@ -10,7 +10,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <sstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -282,6 +285,8 @@ TEST_F(ServeTest, HealthReadinessAndMetrics) {
             std::string::npos);
   EXPECT_NE(m.body.find("recall_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(m.body.find("recall_outbox_due "), std::string::npos);
+  EXPECT_NE(m.body.find("\nrecall_incidents_open 0\n"), std::string::npos);
+  EXPECT_NE(m.body.find("\nrecall_incidents_overdue 0\n"), std::string::npos);
   // Route templates only: no practice, patient or message id.
   EXPECT_EQ(m.body.find("prc_"), std::string::npos);
   EXPECT_EQ(m.body.find("pat_"), std::string::npos);
@@ -329,6 +334,12 @@ TEST_F(ServeTest, OpenApiMatchesTheRoutes) {
       {"get", "/v1/practices/{practice}/campaigns/{campaign}/report"},
       {"get", "/v1/practices/{practice}/audit/verify"},
       {"get", "/v1/practices/{practice}/audit/records"},
+      {"get", "/v1/practices/{practice}/handoffs"},
+      {"get", "/v1/practices/{practice}/handoffs/{handoff}"},
+      {"post", "/v1/practices/{practice}/handoffs/{handoff}/assign"},
+      {"post", "/v1/practices/{practice}/handoffs/{handoff}/acknowledge"},
+      {"post", "/v1/practices/{practice}/handoffs/{handoff}/reply"},
+      {"post", "/v1/practices/{practice}/handoffs/{handoff}/resolve"},
       {"get", "/v1/webhooks/kannel/{secret}/sms"},
       {"get", "/v1/webhooks/kannel/{secret}/dlr"},
       {"post", "/v1/webhooks/twilio/sms"},
@@ -348,7 +359,7 @@ TEST_F(ServeTest, OpenApiMatchesTheRoutes) {
       std::string concrete = path;
       for (const auto& [var, value] : std::map<std::string, std::string>{
                {"{practice}", Practice("A")}, {"{patient}", "pat_none"}, {"{campaign}", "cmp_none"},
-               {"{secret}", "nope"}, {"{token}", "nope"}}) {
+               {"{secret}", "nope"}, {"{token}", "nope"}, {"{handoff}", "hof_none"}}) {
         if (auto pos = concrete.find(var); pos != std::string::npos) concrete.replace(pos, var.size(), value);
       }
       std::string upper = method;
@@ -394,7 +405,8 @@ TEST_F(ServeTest, RouteRolePracticeMatrix) {
           std::string concrete = path;
           const std::string practice_id = practice == "unknown" ? "prc_unknown" : Practice(practice);
           for (const auto& [var, value] : std::map<std::string, std::string>{
-                   {"{practice}", practice_id}, {"{patient}", "pat_none"}, {"{campaign}", "cmp_none"}}) {
+                   {"{practice}", practice_id}, {"{patient}", "pat_none"}, {"{campaign}", "cmp_none"},
+                   {"{handoff}", "hof_none"}}) {
             if (auto pos = concrete.find(var); pos != std::string::npos) concrete.replace(pos, var.size(), value);
           }
           bool granted = false;
@@ -463,10 +475,16 @@ TEST_F(ServeTest, LoginAndLogout) {
 }
 
 TEST_F(ServeTest, IdempotencyKeyReplaysTheFirstResponse) {
-  const std::string url = Url("/v1/practices/" + Practice("A") + "/patients/P2/consent");
+  std::string url = Url("/v1/practices/" + Practice("A") + "/patients/P2/consent");
   const std::string body = R"({"channel":"email","purpose":"care","source":"staff_verbal","evidence":"asked at the desk"})";
   std::vector<std::string> headers = {Bearer("staff"), "Content-Type: application/json", "Idempotency-Key: k-1"};
   auto first = Http("POST", url, body, headers);
+  // The key outlives the server: restart it (a new process, a new port).
+  StopServer();
+  ASSERT_EQ(exit_code_, 0);
+  StartServer();
+  ASSERT_GT(pid_, 0);
+  url = Url("/v1/practices/" + Practice("A") + "/patients/P2/consent");  // the new port
   auto again = Http("POST", url, body, headers);
   EXPECT_EQ(first.status, again.status);
   EXPECT_EQ(first.body, again.body);
@@ -663,6 +681,172 @@ TEST_F(ServeTest, HttpsRefusesOldTlsAndSendsHsts) {
   EXPECT_EQ(get(CURL_SSLVERSION_MAX_TLSv1_1).status, 0);  // handshake refused
   EXPECT_EQ(Http("GET", "http://127.0.0.1:" + std::to_string(port) + "/healthz").status, 0);  // no plain HTTP
   EXPECT_EQ(Terminate(pid), 0);
+}
+
+// --- streamed CSV upload, audit export (issue 6) ---------------------------
+
+// POSTs `body` with Transfer-Encoding: chunked (curl's read callback, in
+// pieces of at most 16 KiB), for the streamed import.
+HttpResult PostChunked(const std::string& url, const std::string& body, const std::vector<std::string>& headers) {
+  struct Source {
+    const std::string* data;
+    size_t pos = 0;
+  } source{&body};
+  HttpResult r;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POST, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, +[](char* out, size_t size, size_t n, void* user) -> size_t {
+    auto* src = static_cast<Source*>(user);
+    const size_t len = std::min({size * n, size_t{16384}, src->data->size() - src->pos});
+    std::memcpy(out, src->data->data() + src->pos, len);
+    src->pos += len;
+    return len;
+  });
+  curl_easy_setopt(curl, CURLOPT_READDATA, &source);
+  curl_slist* list = curl_slist_append(nullptr, "Transfer-Encoding: chunked");
+  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
+  curl_slist_free_all(list);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+// A synthetic export of `rows` patients with ids PREFIX000000...
+std::string SyntheticCsv(const std::string& prefix, int rows) {
+  std::string csv = "Patient ID,First Name,Last Name,Cell Phone,Email,Chart Notes\n";
+  char line[256];
+  for (int idx = 0; idx < rows; ++idx) {
+    std::snprintf(line, sizeof(line), "%s%06d,Wren,Greystone,(217) 555-%04d,w%d@example.com,%s\n", prefix.c_str(), idx,
+                  idx % 10000, idx, "a free-text column that the importer drops before storage");
+    csv += line;
+  }
+  return csv;
+}
+
+std::string HeaderValue(const std::string& headers, const std::string& name) {
+  const std::string key = "\r\n" + name + ": ";
+  const size_t at = headers.find(key);
+  if (at == std::string::npos) return "";
+  const size_t start = at + key.size();
+  return headers.substr(start, headers.find("\r\n", start) - start);
+}
+
+// Practice B gets a BAA (through the API, as the installation admin) and
+// multi-megabyte imports, above the server's 1 MiB body limit: the import
+// streams under its own limit, with Content-Length and chunked.
+TEST_F(ServeTest, StreamedCsvImportOfSeveralMegabytes) {
+  const std::string base = Url("/v1/practices/" + Practice("B"));
+  const std::string csv_type = "Content-Type: text/csv";
+  // No BAA yet: refused before the body is used.
+  auto early = Http("POST", base + "/patients/import", SyntheticCsv("N", 10), {Bearer("admin"), csv_type});
+  EXPECT_EQ(early.status, 409) << early.body;
+  auto baa = Http("POST", base + "/baa",
+                  json{{"signed_by", "Dana Whitlock"}, {"signed_on", "2025-11-01"},
+                       {"document_base64", "c2lnbmVkIEJBQSAoc3ludGhldGljKQ=="}}
+                      .dump(),
+                  {Bearer("admin"), "Content-Type: application/json"});
+  ASSERT_EQ(baa.status, 201) << baa.body;
+
+  const std::string big = SyntheticCsv("L", 30000);
+  ASSERT_GT(big.size(), 3u << 20);
+  auto sized = Http("POST", base + "/patients/import", big, {Bearer("admin"), csv_type});
+  ASSERT_EQ(sized.status, 200) << sized.body;
+  json out = json::parse(sized.body);
+  EXPECT_EQ(out["imported"], 30000);
+  EXPECT_EQ(out["rejected_total"], 0);
+  EXPECT_EQ(out["dropped_columns"], json::array({"Chart Notes"}));
+
+  const std::string chunked_csv = SyntheticCsv("C", 30000);
+  auto chunked = PostChunked(base + "/patients/import", chunked_csv, {Bearer("admin"), csv_type});
+  ASSERT_EQ(chunked.status, 200) << chunked.body;
+  EXPECT_EQ(json::parse(chunked.body)["imported"], 30000);
+  // Re-importing the same ids updates them.
+  auto again = PostChunked(base + "/patients/import", chunked_csv, {Bearer("admin"), csv_type});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body)["imported"], 0);
+  EXPECT_EQ(json::parse(again.body)["updated"], 30000);
+
+  // A malformed file, chunked: 400 and nothing of it written.
+  const std::string broken = SyntheticCsv("X", 20000) + "X999999,\"Wren,Greystone\n";
+  auto bad = PostChunked(base + "/patients/import", broken, {Bearer("admin"), csv_type});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  // Other routes keep the small limit.
+  auto login = Http("POST", Url("/v1/auth/login"), std::string(2 << 20, 'a'), {"Content-Type: application/json"});
+  EXPECT_TRUE(login.status == 413 || login.status == 0) << login.status;
+  // The server is still fine and the counts add up: 60,000 patients.
+  auto audit = Http("GET", base + "/audit/export?format=jsonl&limit=5000", "", {Bearer("admin")});
+  ASSERT_EQ(audit.status, 200);
+  int imports = 0;
+  std::istringstream lines(audit.body);
+  for (std::string line; std::getline(lines, line);) {
+    json record = json::parse(line);
+    if (record["action"] == "patient.import") {
+      ++imports;
+      EXPECT_EQ(line.find("Greystone"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(imports, 3);  // the malformed file committed nothing
+}
+
+TEST_F(ServeTest, AuditExportAsFhirValidatesAndPages) {
+  const std::string base = Url("/v1/practices/" + Practice("A") + "/audit/export");
+  // JSON Lines, paged: every record of practice A exactly once.
+  std::set<int64_t> seqs;
+  std::string after = "0";
+  int pages = 0;
+  while (!after.empty() && pages < 100) {
+    auto page = Http("GET", base + "?format=jsonl&limit=7&after=" + after, "", {Bearer("auditor")});
+    ASSERT_EQ(page.status, 200) << page.body;
+    EXPECT_NE(page.headers.find("application/x-ndjson"), std::string::npos);
+    std::istringstream lines(page.body);
+    for (std::string line; std::getline(lines, line);) {
+      json record = json::parse(line);
+      EXPECT_EQ(record["practice_id"], Practice("A"));
+      EXPECT_TRUE(seqs.insert(record["seq"].get<int64_t>()).second);
+    }
+    after = HeaderValue(page.headers, "X-Next-After");
+    ++pages;
+  }
+  EXPECT_GT(pages, 1);
+  EXPECT_GT(seqs.size(), 10u);
+  // A bad range or format: 400.
+  EXPECT_EQ(Http("GET", base + "?from=2025-02-01&to=2025-01-01", "", {Bearer("auditor")}).status, 400);
+  EXPECT_EQ(Http("GET", base + "?format=xml", "", {Bearer("auditor")}).status, 400);
+  // The installation-wide export is for installation admins only.
+  EXPECT_EQ(Http("GET", Url("/v1/audit/export?limit=5"), "", {Bearer("auditor")}).status, 403);
+  EXPECT_EQ(Http("GET", Url("/v1/audit/export?limit=5"), "", {Bearer("admin")}).status, 200);
+
+  // FHIR R4: a Bundle of AuditEvents, checked by the independent validator.
+  auto fhir = Http("GET", base + "?format=fhir&from=2000-01-01&to=2100-12-31&limit=5000", "", {Bearer("auditor")});
+  ASSERT_EQ(fhir.status, 200) << fhir.body;
+  EXPECT_NE(fhir.headers.find("application/fhir+json"), std::string::npos);
+  json bundle = json::parse(fhir.body);
+  EXPECT_EQ(bundle["resourceType"], "Bundle");
+  EXPECT_EQ(bundle["type"], "collection");
+  ASSERT_GT(bundle["entry"].size(), 10u);
+  EXPECT_EQ(bundle["entry"][0]["resource"]["resourceType"], "AuditEvent");
+  EXPECT_EQ(fhir.body.find("Quill"), std::string::npos);  // pseudonymous: no patient names
+  const char* source = std::getenv("RECALL_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  const std::filesystem::path node_dir = std::filesystem::path(source) / "tests" / "node";
+  if (!std::filesystem::exists(node_dir / "node_modules" / "fhir")) {
+    GTEST_SKIP() << "tests/node/node_modules missing: run scripts/install-deps (npm ci --prefix tests/node)";
+  }
+  const std::string file = WriteFile("export.fhir.json", fhir.body);
+  const std::string verdict = (*dir_ / "validation.json").string();
+  const std::string command = "node " + (node_dir / "validate-fhir.js").string() + " " + file + " > " + verdict;
+  EXPECT_EQ(std::system(command.c_str()), 0) << ReadFileToString(verdict);
+  json result = json::parse(ReadFileToString(verdict));
+  EXPECT_EQ(result["valid"], true) << result.dump();
+  EXPECT_EQ(result["resources"], bundle["entry"].size());
 }
 
 // Last (gtest runs tests in order): SIGTERM stops the server cleanly.

@@ -98,6 +98,9 @@ int Run(int argc, char** argv) {
   RegisterLookupCommands(app, ctx);  // after RegisterPatientCommands: adds to `patient`
   RegisterDispatchCommands(app, ctx);  // after campaign, consent and practice: adds to them
   RegisterServeCommands(app, ctx);
+  RegisterLifecycleCommands(app, ctx);
+  RegisterIncidentCommands(app, ctx);
+  RegisterHandoffCommands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -72,6 +72,10 @@ void RegisterLookupCommands(CLI::App& app, Context& ctx);
 // delivery, consent confirm, practice settings (after the families it extends).
 void RegisterDispatchCommands(CLI::App& app, Context& ctx);    // lookup_commands.cc: patient lookup-line-types
 void RegisterServeCommands(CLI::App& app, Context& ctx);       // serve_commands.cc: serve (HTTP API + worker)
+// After campaign and practice: adds to them.
+void RegisterLifecycleCommands(CLI::App& app, Context& ctx);   // lifecycle_commands.cc: campaign purge, practice offboard, certificate, keys
+void RegisterIncidentCommands(CLI::App& app, Context& ctx);    // incident_commands.cc: incident
+void RegisterHandoffCommands(CLI::App& app, Context& ctx);     // handoff_commands.cc: handoff
 
 // Entry point for apps/main.cc.
 int Run(int argc, char** argv);

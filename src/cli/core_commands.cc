@@ -10,6 +10,7 @@
 #include "audit/export.h"
 #include "cli/cli.h"
 #include "consent/consent.h"
+#include "incidents/incidents.h"
 #include "patients/patients.h"
 #include "patients/synthetic.h"
 #include "practices/practices.h"
@@ -306,7 +307,14 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
       std::cerr << "recall: error: audit checkpoint at record " << *v.first_bad_checkpoint()
                 << " is bad: " << v.checkpoint_reason() << "\n";
     }
-    if (!v.ok()) ctx.FinishWithExit(1);
+    if (!v.ok()) {
+      // Opens (or updates) the audit_chain incident; never changes the verdict.
+      (void)incidents::OnAuditVerifyFailure(
+          **engine, !chain.ok() ? "chain broken at record " + std::to_string(*chain.first_bad_seq()) + ": " +
+                                      chain.reason()
+                                : "bad checkpoint at record " + std::to_string(*v.first_bad_checkpoint()));
+      ctx.FinishWithExit(1);
+    }
   });
 
   auto* checkpoint = audit->add_subcommand("checkpoint", "sign the chain head now unless a checkpoint covers it");
@@ -331,6 +339,7 @@ void RegisterAuditCommands(CLI::App& app, Context& ctx) {
   exp->callback(Command(ctx, [&ctx, a]() -> Status {
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
     ASSIGN_OR_RETURN(int64_t count, ExportAudit(*engine, *a));
+    (void)incidents::OnSensitiveAccess(*engine, a->practice, incidents::AccessKind::kExport);
     ctx.Emit({{"records", count}, {"format", a->format}, {"out", a->out}});
     return OkStatus();
   }));

@@ -53,6 +53,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
     bool no_worker = false;
     bool allow_plain = false;
     int max_body_mib = 8;
+    int max_import_mib = 512;
     int read_timeout = 10;
     std::vector<std::string> kannel_allow;
   };
@@ -67,6 +68,9 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
                   "allow plain HTTP on a non-loopback address (behind a TLS-terminating proxy only)");
   serve->add_option("--max-body-mib", a->max_body_mib, "largest request body in MiB (1..512; default 8)")
       ->check(CLI::Range(1, 512));
+  serve->add_option("--max-import-mib", a->max_import_mib,
+                    "largest CSV upload to .../patients/import in MiB, streamed (1..4096; default 512)")
+      ->check(CLI::Range(1, 4096));
   serve->add_option("--read-timeout", a->read_timeout, "seconds a client may stall while sending (1..300; default 10)")
       ->check(CLI::Range(1, 300));
   serve->add_option("--public-url", a->public_url, "the URL providers call (Twilio signatures), e.g. https://recall.example");
@@ -79,6 +83,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
     options.tls_key = a->tls_key;
     options.allow_plain_non_loopback = a->allow_plain;
     options.max_body_bytes = static_cast<size_t>(a->max_body_mib) << 20;
+    options.max_import_bytes = static_cast<size_t>(a->max_import_mib) << 20;
     options.read_timeout = std::chrono::seconds(a->read_timeout);
     options.run_worker = !a->no_worker;
     options.public_url = a->public_url;

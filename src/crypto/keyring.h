@@ -2,7 +2,8 @@
 // Key hierarchy (see docs/key-wrapping.md):
 //
 //   master key (file, 0600, versioned)  --wraps-->  practice data key (random 32 bytes)
-//   practice data key --HKDF--> field key     (AES-256-GCM of PHI fields)
+//   practice field data key --HKDF--> field key (AES-256-GCM of PHI fields)
+//   practice root data key  --HKDF--> field key (only when the practice has no field data key)
 //                           --> index key     (HMAC-SHA256 blind indexes for lookups)
 //                           --> pseudonym key (HMAC-SHA256 audit subject ids)
 //                           --> token key     (HMAC-SHA256 signed links: unsubscribe, confirm)
@@ -12,13 +13,16 @@
 // the OS allows, excluded from core dumps, wiped on destruction. They are never
 // logged, printed or put in error messages.
 //
-// Thread-safety: MasterKeyring and PracticeKeys are immutable after creation and
-// safe to share across threads.
+// Thread-safety: PracticeKeys is immutable after creation and safe to share
+// across threads; MasterKeyring reloads its file under its own lock (below).
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/random.h"
 #include "common/status.h"
@@ -56,8 +60,25 @@ struct WrappedKey {
 Status CreateVersionedKeyFile(const std::string& path, std::string_view header, size_t key_bytes,
                               std::string_view what, Random& random);
 
+// The master keyring: every version of the master key file (docs/key-wrapping.md).
+//
+// Rotation (`recall keys rotate`, lifecycle/keys.h) adds a version to the file
+// and later retires versions nothing refers to, possibly while another process
+// (`recall serve`) holds a keyring loaded from the same file. So a keyring
+// remembers its file and reloads it: Unwrap/OpenInstallationSecret reload once
+// when they meet a version they lack, and Wrap/SealInstallationSecret reload
+// first when the file changed on disk (it is always replaced by rename), so new
+// wraps use the newest version and never one the file has retired.
+//
+// Thread-safety: every method may be called from several threads; a reload
+// swaps an immutable snapshot under mu_, and callers keep using the snapshot
+// they started with.
 class MasterKeyring {
  public:
+  MasterKeyring(const MasterKeyring&) = delete;
+  MasterKeyring& operator=(const MasterKeyring&) = delete;
+  ~MasterKeyring();
+
   // Creates a new key file with one fresh version (mode 0600, parent dir 0700).
   // AlreadyExists when the file exists.
   static Status CreateFile(const std::string& path, Random& random);
@@ -65,13 +86,37 @@ class MasterKeyring {
   // InvalidArgument when malformed.
   static StatusOr<std::unique_ptr<MasterKeyring>> Load(const std::string& path);
 
-  uint32_t current_version() const { return current_; }
+  // Appends a fresh version (the highest + 1) to the existing key file and
+  // returns it. Atomic: the new file is written to a temporary (0600) in the
+  // same directory, fsynced and renamed over the old one. Errors as Load;
+  // Internal on I/O failure.
+  static StatusOr<uint32_t> AddVersionToFile(const std::string& path, Random& random);
+  // Rewrites the key file without the versions in `retire` (atomically, as
+  // AddVersionToFile) and returns those it removed. FailedPrecondition when
+  // `retire` holds the current (highest) version. Errors as Load.
+  static StatusOr<std::vector<uint32_t>> RetireVersionsInFile(const std::string& path,
+                                                              const std::set<uint32_t>& retire);
+  // The version a sealed installation secret ("v<N>:<hex>") names.
+  // InvalidArgument when malformed.
+  static StatusOr<uint32_t> SealedSecretVersion(std::string_view sealed);
+
+  // Re-reads the file this keyring was loaded from and swaps it in. Errors as
+  // Load; on error the keyring keeps what it had.
+  Status Reload();
+
+  uint32_t current_version() const;
+  // Every version held, ascending.
+  std::vector<uint32_t> versions() const;
+  const std::string& path() const { return path_; }
 
   // Wraps / unwraps a practice data key under the current (or recorded) version.
   StatusOr<WrappedKey> Wrap(std::string_view practice_id, std::string_view key_id, std::string_view dek,
                             Random& random) const;
   // DataLoss when the wrap fails authentication; NotFound for a retired version.
   StatusOr<std::unique_ptr<KeyMaterial>> Unwrap(std::string_view practice_id, const WrappedKey& wrapped) const;
+  // Unwraps `wrapped` and wraps the same data key under the current version
+  // (same key id); the data key stays in KeyMaterial. Errors as Unwrap/Wrap.
+  StatusOr<WrappedKey> Rewrap(std::string_view practice_id, const WrappedKey& wrapped, Random& random) const;
 
   // Installation-level secrets that belong to no practice (a user's TOTP
   // seed): AES-256-GCM under HKDF(master vN, "recall installation secret v1|"
@@ -83,16 +128,41 @@ class MasterKeyring {
   // InvalidArgument when malformed.
   StatusOr<std::string> OpenInstallationSecret(std::string_view purpose, std::string_view context,
                                                std::string_view sealed) const;
+  // Opens `sealed` and seals the plaintext again under the current version;
+  // the plaintext is wiped. Errors as Open/SealInstallationSecret.
+  StatusOr<std::string> ResealInstallationSecret(std::string_view purpose, std::string_view context,
+                                                 std::string_view sealed, Random& random) const;
 
  private:
-  std::map<uint32_t, std::unique_ptr<KeyMaterial>> versions_;
-  uint32_t current_ = 0;
+  struct Snapshot;
+  MasterKeyring() = default;
+  std::shared_ptr<const Snapshot> Current() const;
+  // The snapshot holding `version`, reloading the file once when the current
+  // one lacks it. NotFound for a version the file does not hold.
+  StatusOr<std::shared_ptr<const Snapshot>> WithVersion(uint32_t version) const;
+  // The current snapshot, reloaded first when the file changed on disk.
+  StatusOr<std::shared_ptr<const Snapshot>> Fresh() const;
+  Status ReloadLocked() const;
+
+  std::string path_;
+  mutable std::mutex mu_;
+  mutable std::shared_ptr<const Snapshot> snapshot_;  // GUARDED_BY(mu_)
 };
 
-// The keys derived from one practice's data key.
+// The keys derived from one practice's data keys (docs/key-wrapping.md).
+//
+// The practice's root data key derives the index, pseudonym and token keys:
+// they live as long as the practice (blind indexes, audit pseudonyms and links
+// already sent keep working). PHI fields are encrypted under a separate field
+// key: HKDF of the practice's newest live *field* data key when it has one
+// (every practice created since migration 10), else HKDF of the root key (a
+// legacy practice). Destroying a field data key after re-encrypting the live
+// rows under a new one crypto-shreds every copy of the old ciphertext.
 class PracticeKeys {
  public:
-  static StatusOr<std::shared_ptr<const PracticeKeys>> Derive(std::string_view practice_id, const KeyMaterial& dek);
+  // `field` null: the field key is derived from `root` (legacy practices).
+  static StatusOr<std::shared_ptr<const PracticeKeys>> Derive(std::string_view practice_id, const KeyMaterial& root,
+                                                              const KeyMaterial* field = nullptr);
 
   // AES-256-GCM of one PHI field. `context` binds the ciphertext to its place
   // (e.g. "patient.phone|pat_123") so it cannot be moved to another row.

@@ -1,10 +1,17 @@
 #include "dispatch/feedback.h"
 
+#include <date/tz.h>
+
 #include <algorithm>
 #include <chrono>
+#include <map>
 
+#include "common/text.h"
 #include "contact/contact.h"
+#include "dispatch/render.h"
 #include "inbound/classifier.h"
+#include "practices/settings.h"
+#include "store/handoff_store.h"
 #include "store/run_store.h"
 
 namespace recall::dispatch {
@@ -48,7 +55,185 @@ Status RecordEvent(engine::Engine& engine, const std::string& practice_id, const
   return OkStatus();
 }
 
+constexpr size_t kMaxHandoffText = 4096;
+
+int PriorityOf(const std::string& category) {
+  if (category == "urgent") return 0;
+  if (category == "clinical") return 1;
+  return 2;
+}
+
+// After classification: open a hand-off for urgent and unplaced messages, and
+// answer after hours (see feedback.h).
+Status OpenInboundHandoff(engine::Engine& engine, const std::string& practice_id,
+                          const std::vector<std::pair<store::PatientRow, Attribution>>& patients,
+                          const std::string& body, InboundResult* result) {
+  const auto& cls = result->outcome.classification;
+  std::string category;
+  if (cls.intent == inbound::Intent::kUrgent) {
+    category = "urgent";
+  } else if (cls.intent == inbound::Intent::kOther && !cls.opt_out) {
+    category = "other";
+  } else {
+    return OkStatus();
+  }
+  NewHandoff item;
+  item.practice_id = practice_id;
+  item.category = category;
+  item.channel = "sms";
+  // Bodies beyond the limit are kept in part: the rest stays with the carrier.
+  item.text = body.substr(0, kMaxHandoffText);
+  if (IsValidUtf8(body)) {
+    // Cut at a code point boundary.
+    for (int n = 0; n < 3 && !IsValidUtf8(item.text); ++n) item.text.pop_back();
+  }
+  if (!patients.empty()) {
+    item.patient_id = patients.front().first.patient_id;
+    item.subject = patients.front().first.subject;
+  }
+  if (!result->event_ids.empty()) item.inbound_event_id = result->event_ids.front();
+  ASSIGN_OR_RETURN(result->handoff_id, OpenHandoff(engine, item));
+  result->outcome.effects.push_back("handoff.opened");
+
+  // The after-hours reply: never instead of a CTIA reply, never to a number
+  // whose patient opted out of SMS.
+  if (result->outcome.reply.has_value()) return OkStatus();
+  ASSIGN_OR_RETURN(practices::PracticeSettings settings, practices::GetSettings(engine, practice_id));
+  if (settings.after_hours_reply.empty() || settings.office_hours_schedule.empty()) return OkStatus();
+  ASSIGN_OR_RETURN(store::PracticeRow practice, engine.store().practices().Get(practice_id));
+  auto open_now = WithinOfficeHours(settings.office_hours_schedule, practice.timezone, engine.clock().Now());
+  if (!open_now.ok() || !open_now->has_value() || **open_now) return OkStatus();
+  consent::ConsentVault vault(engine);
+  for (const auto& [patient, attribution] : patients) {
+    ASSIGN_OR_RETURN(auto decision, vault.Check(practice_id, patient.patient_id, consent::Channel::kSms,
+                                                consent::Purpose::kCare, "", engine.clock().Now()));
+    if (decision.block == consent::Block::kRevoked) return OkStatus();
+  }
+  result->outcome.reply = settings.after_hours_reply;
+  result->outcome.effects.push_back("handoff.after_hours_reply");
+  return OkStatus();
+}
+
 }  // namespace
+
+StatusOr<std::string> OpenHandoff(engine::Engine& engine, const NewHandoff& item) {
+  if (item.category != "urgent" && item.category != "clinical" && item.category != "other") {
+    return InvalidArgumentError("hand-off category is urgent, clinical or other");
+  }
+  if (item.text.size() > kMaxHandoffText) return InvalidArgumentError("hand-off text is over 4096 bytes");
+  store::HandoffRow row;
+  row.practice_id = item.practice_id;
+  ASSIGN_OR_RETURN(row.handoff_id, engine.random().NewId("hof"));
+  row.patient_id = item.patient_id;
+  row.channel = item.channel;
+  row.inbound_event_id = item.inbound_event_id;
+  row.category = item.category;
+  row.priority = PriorityOf(item.category);
+  row.created_at = engine.clock().Now();
+  ASSIGN_OR_RETURN(auto keys, engine.KeysFor(item.practice_id));
+  ASSIGN_OR_RETURN(row.text_enc, keys->EncryptField(item.text, "handoff.text|" + row.handoff_id, engine.random()));
+  audit::Details details{{"handoff_id", row.handoff_id}, {"category", row.category}, {"channel", row.channel}};
+  if (!row.inbound_event_id.empty()) details["event_id"] = row.inbound_event_id;
+  RETURN_IF_ERROR(engine.store().handoffs().Open(
+      row, engine.Event("handoff.open", item.practice_id, item.subject.empty() ? row.handoff_id : item.subject,
+                        std::move(details))));
+  return row.handoff_id;
+}
+
+StatusOr<std::optional<bool>> WithinOfficeHours(const std::string& schedule, const std::string& time_zone,
+                                                TimePoint now) {
+  ASSIGN_OR_RETURN(auto spans, practices::ParseOfficeHoursSchedule(schedule));
+  if (spans.empty()) return std::optional<bool>();
+  const date::time_zone* zone = nullptr;
+  try {
+    zone = date::locate_zone(time_zone);
+  } catch (const std::exception&) {
+    return InvalidArgumentError("unknown time zone for the office-hours schedule");
+  }
+  const date::local_seconds local = zone->to_local(date::floor<std::chrono::seconds>(now));
+  const date::local_days day = date::floor<date::days>(local);
+  const int weekday = static_cast<int>(date::weekday(day).c_encoding());  // 0 = Sunday
+  const int minute = static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+  for (const auto& span : spans) {
+    if (span.weekday == weekday && minute >= span.start_minute && minute < span.end_minute) {
+      return std::optional<bool>(true);
+    }
+  }
+  return std::optional<bool>(false);
+}
+
+StatusOr<EscalationStats> EscalateOverdueHandoffs(engine::Engine& engine, ChannelSource& channels, TimePoint now) {
+  EscalationStats stats;
+  ASSIGN_OR_RETURN(auto candidates, engine.store().handoffs().DueForEscalation(now));
+  if (candidates.empty()) return stats;
+  struct PracticeInfo {
+    store::PracticeRow row;
+    practices::PracticeSettings settings;
+    bool usable = false;
+  };
+  std::map<std::string, PracticeInfo> practices_seen;
+  for (const auto& item : candidates) {
+    auto it = practices_seen.find(item.practice_id);
+    if (it == practices_seen.end()) {
+      PracticeInfo info;
+      auto row = engine.store().practices().Get(item.practice_id);
+      auto settings = practices::GetSettings(engine, item.practice_id);
+      // One practice's broken settings must not stop the worker for every other.
+      info.usable = row.ok() && settings.ok();
+      if (info.usable) {
+        info.row = *row;
+        info.settings = *settings;
+      }
+      it = practices_seen.emplace(item.practice_id, std::move(info)).first;
+    }
+    const PracticeInfo& info = it->second;
+    if (!info.usable) {
+      ++stats.due;
+      ++stats.unconfigured;
+      continue;
+    }
+    if (now - item.created_at < std::chrono::minutes(info.settings.handoff_ack_minutes)) continue;
+    ++stats.due;
+    if (info.settings.oncall_channel.empty()) {
+      ++stats.unconfigured;
+      continue;
+    }
+    auto channel = channels.ChannelFor(item.practice_id, info.settings.oncall_channel);
+    if (!channel.ok()) {
+      ++stats.unconfigured;
+      continue;
+    }
+    // No PHI: the item's opaque id and the practice's own identity only.
+    channels::OutboundMessage message;
+    ASSIGN_OR_RETURN(message.message_id, engine.random().NewId("msg"));
+    message.practice_id = item.practice_id;
+    message.channel = info.settings.oncall_channel;
+    message.to = info.settings.oncall_address;
+    auto [from_name, from_address] = SplitSender(info.row.email_from);
+    message.from_name = from_name.empty() ? info.row.name : from_name;
+    message.from_address = from_address;
+    message.subject = "Urgent patient message waiting in Recall";
+    message.text_body = "Urgent patient message waiting in Recall (item " + item.handoff_id +
+                        "). Open the hand-off queue.";
+    message.postal_address = info.row.address;
+    auto receipt = (*channel)->Send(message);
+    if (!receipt.ok()) {
+      ++stats.failed;
+      continue;
+    }
+    Status marked = engine.store().handoffs().MarkEscalated(
+        item.practice_id, item.handoff_id, message.message_id, engine.clock().Now(),
+        engine.Event("handoff.escalate", item.practice_id, item.handoff_id,
+                     {{"handoff_id", item.handoff_id},
+                      {"channel", message.channel},
+                      {"message_id", message.message_id},
+                      {"ack_minutes", std::to_string(info.settings.handoff_ack_minutes)}}));
+    if (marked.code() == StatusCode::kFailedPrecondition) continue;  // acknowledged meanwhile
+    RETURN_IF_ERROR(marked);
+    ++stats.sent;
+  }
+  return stats;
+}
 
 Status RecordDeliveryReport(engine::Engine& engine, const DeliveryReport& report) {
   if (report.status == "pending") {
@@ -115,6 +300,7 @@ StatusOr<InboundResult> HandleInboundSms(engine::Engine& engine, const std::stri
         RecordEvent(engine, practice_id, patient.patient_id, patient.subject, "sms", kind, attribution, &result.event_ids));
     if (result.campaign_id.empty()) result.campaign_id = attribution.campaign_id;
   }
+  RETURN_IF_ERROR(OpenInboundHandoff(engine, practice_id, patients, body, &result));
   return result;
 }
 

@@ -13,6 +13,7 @@
 #include "dispatch/feedback.h"
 #include "dispatch/gate.h"
 #include "dispatch/render.h"
+#include "incidents/incidents.h"
 #include "planner/planner.h"
 #include "practices/settings.h"
 
@@ -107,6 +108,8 @@ StatusOr<WorkerStats> Worker::Tick() {
   for (const auto& row : rows) RETURN_IF_ERROR(Process(row, &stats));
   ASSIGN_OR_RETURN(auto completed, planner::CompleteFinishedCampaigns(engine_));
   stats.campaigns_completed = static_cast<int64_t>(completed.size());
+  // Urgent hand-offs left unacknowledged: one PHI-free note to the on-call contact.
+  RETURN_IF_ERROR(EscalateOverdueHandoffs(engine_, channels_, engine_.clock().Now()).status());
   return stats;
 }
 
@@ -264,8 +267,10 @@ Status Worker::Process(const store::OutboxRow& row, WorkerStats* stats) {
   if (!rendered.ok()) return cancel("render_failed");
   if (rendered->blocked) {
     // The found-phone test failed on the message itself (a value carried
-    // clinical words): never sent, and a person must look.
-    return cancel("scanner_block");
+    // clinical words): never sent, and a person must look: an incident.
+    Status cancelled = cancel("scanner_block");
+    (void)incidents::OnScannerBlockAfterApproval(engine_, practice_id, row.campaign_id, row.message_id);
+    return cancelled;
   }
   channels::OutboundMessage& message = rendered->message;
 

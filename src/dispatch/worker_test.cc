@@ -101,6 +101,7 @@ TEST_F(WorkerTest, SendsTheApprovedWordsToConsentingPatientsOnly) {
   EXPECT_EQ(stats->cancelled, 1);
   EXPECT_EQ(RowFor(campaign, ids_[3]).state, "cancelled");
   EXPECT_EQ(RowFor(campaign, ids_[3]).last_reason, "scanner_block");
+  EXPECT_EQ(engine_.CountAudit("incident.open"), 1);  // the scanner_after_approval incident (docs/incidents.md)
   EXPECT_EQ(RowFor(campaign, ids_[0]).state, "sent");
   EXPECT_EQ(RowFor(campaign, ids_[0]).provider_id, "prov-" + RowFor(campaign, ids_[0]).message_id);
   EXPECT_EQ(engine_.CountAudit("dispatch.sent"), 2);

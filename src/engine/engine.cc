@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "crypto/crypto.h"
+#include "store/lifecycle_store.h"
 
 namespace recall::engine {
 
@@ -101,17 +102,42 @@ std::unique_ptr<Engine> Engine::WithActor(std::string actor) {
 
 StatusOr<std::shared_ptr<const crypto::PracticeKeys>> Engine::KeysFor(const std::string& practice_id) {
   if (root_ != nullptr) return root_->KeysFor(practice_id);
+  // The live ids decide whether the cache is still right: a purge in this or
+  // another process may have rotated the field key or destroyed every key.
+  ASSIGN_OR_RETURN(auto live, store_->lifecycle().LiveDataKeys(practice_id));
+  const store::DataKeyRow* root = nullptr;
+  const store::DataKeyRow* field = nullptr;
+  for (const auto& k : live) {  // newest first
+    if (k.purpose == store::kKeyPurposeRoot && root == nullptr) root = &k;
+    if (k.purpose == store::kKeyPurposeField && field == nullptr) field = &k;
+  }
+  if (root == nullptr) {
+    ForgetKeys(practice_id);
+    return NotFoundError("no live data key for practice " + practice_id);
+  }
+  const std::string field_id = field != nullptr ? field->key.key_id : "";
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (auto it = keys_.find(practice_id); it != keys_.end()) return it->second;
+    if (auto it = keys_.find(practice_id);
+        it != keys_.end() && it->second.root_key_id == root->key.key_id && it->second.field_key_id == field_id) {
+      return it->second.keys;
+    }
   }
-  ASSIGN_OR_RETURN(auto wrapped, store_->practices().DataKeys(practice_id));
-  if (wrapped.empty()) return NotFoundError("no live data key for practice " + practice_id);
-  ASSIGN_OR_RETURN(auto dek, master_->Unwrap(practice_id, wrapped.front()));
-  ASSIGN_OR_RETURN(auto keys, crypto::PracticeKeys::Derive(practice_id, *dek));
+  ASSIGN_OR_RETURN(auto root_dek, master_->Unwrap(practice_id, root->key));
+  std::unique_ptr<crypto::KeyMaterial> field_dek;
+  if (field != nullptr) {
+    ASSIGN_OR_RETURN(field_dek, master_->Unwrap(practice_id, field->key));
+  }
+  ASSIGN_OR_RETURN(auto keys, crypto::PracticeKeys::Derive(practice_id, *root_dek, field_dek.get()));
   std::lock_guard<std::mutex> lock(mu_);
-  keys_[practice_id] = keys;
+  keys_[practice_id] = CachedKeys{root->key.key_id, field_id, keys};
   return keys;
+}
+
+void Engine::ForgetKeys(const std::string& practice_id) {
+  if (root_ != nullptr) return root_->ForgetKeys(practice_id);
+  std::lock_guard<std::mutex> lock(mu_);
+  keys_.erase(practice_id);
 }
 
 StatusOr<crypto::WrappedKey> Engine::NewDataKey(const std::string& practice_id) {

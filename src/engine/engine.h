@@ -54,16 +54,30 @@ class Engine {
   // The master keyring, for installation-level secrets (e.g. users' TOTP
   // secrets). Never copy key material out of it.
   const crypto::MasterKeyring& master_keys() const { return *master_; }
+  // Re-reads the master key file (after `recall keys rotate` changed it); every
+  // view of this engine sees the result. The keyring also reloads by itself
+  // when it meets a version it lacks (crypto/keyring.h). Errors as
+  // MasterKeyring::Load; on error the keys in memory are kept.
+  Status ReloadMasterKeys() { return master_->Reload(); }
+  // The master key file this engine loaded.
+  const std::string& master_key_file() const { return master_->path(); }
   Clock& clock() { return *clock_; }
   Random& random() { return *random_; }
   const std::string& actor() const { return actor_; }
   const std::string& data_dir() const { return data_dir_; }
 
-  // The practice's derived keys, unwrapped once and cached. NotFound when the
-  // practice has no live data key (unknown practice, or shredded).
+  // The practice's derived keys (crypto::PracticeKeys::Derive over its live
+  // root key and its newest live field key, if any), unwrapped once and
+  // cached. Every call compares the cached key ids with the live ones in the
+  // store (one small indexed query), so a rotation by this or another process
+  // (a purge) is seen at once. NotFound when the practice has no live root key
+  // (unknown practice, or offboarded and shredded).
   StatusOr<std::shared_ptr<const crypto::PracticeKeys>> KeysFor(const std::string& practice_id);
-  // A fresh data key for a new practice, wrapped under the current master key.
+  // A fresh random data key for `practice_id` (a root key at creation, or a
+  // field key), wrapped under the current master key.
   StatusOr<crypto::WrappedKey> NewDataKey(const std::string& practice_id);
+  // Drops the practice's cached keys (after a purge rotated or destroyed them).
+  void ForgetKeys(const std::string& practice_id);
 
   // The installation's signing keys (every version; current() signs).
   const crypto::SigningKeyring& signing_keys() const { return *signing_; }
@@ -98,7 +112,11 @@ class Engine {
   std::shared_ptr<store::Store> store_;
   Engine* root_ = nullptr;  // a view's engine, whose key cache it uses; null for an opened engine
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const crypto::PracticeKeys>> keys_;  // GUARDED_BY(mu_)
+  struct CachedKeys {
+    std::string root_key_id, field_key_id;  // field "" when derived from the root (legacy practice)
+    std::shared_ptr<const crypto::PracticeKeys> keys;
+  };
+  std::map<std::string, CachedKeys> keys_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace recall::engine

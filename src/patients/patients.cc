@@ -2,6 +2,7 @@
 
 #include "common/redact.h"
 #include "common/text.h"
+#include "incidents/incidents.h"
 
 namespace recall::patients {
 
@@ -103,6 +104,8 @@ StatusOr<PatientView> Reveal(engine::Engine& engine, const std::string& practice
     }
     return appended.status();
   }
+  // An unusual volume of reveals by this actor opens an incident; never blocks this one.
+  (void)incidents::OnSensitiveAccess(engine, practice_id, incidents::AccessKind::kReveal);
   return View(*keys, *row, /*reveal=*/true);
 }
 

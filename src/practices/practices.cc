@@ -5,6 +5,7 @@
 #include "common/text.h"
 #include "contact/contact.h"
 #include "crypto/crypto.h"
+#include "store/lifecycle_store.h"
 
 namespace recall::practices {
 
@@ -33,9 +34,12 @@ StatusOr<store::PracticeRow> CreatePractice(engine::Engine& engine, const NewPra
   ASSIGN_OR_RETURN(p.state, contact::NormalizeUsState(in.state));
   ASSIGN_OR_RETURN(p.practice_id, engine.random().NewId("prc"));
   p.created_at = FormatRfc3339Millis(engine.clock().Now());
-  ASSIGN_OR_RETURN(auto key, engine.NewDataKey(p.practice_id));
+  ASSIGN_OR_RETURN(auto key, engine.NewDataKey(p.practice_id));  // the root key
   auto event = engine.Event("practice.create", p.practice_id, "", {{"state", p.state}, {"timezone", p.timezone}});
-  RETURN_IF_ERROR(engine.store().practices().Create(p, key, event));
+  // PHI fields are sealed under a separate random field key, so that a purge
+  // can rotate and destroy it while the root key lives on (docs/key-wrapping.md).
+  ASSIGN_OR_RETURN(auto field_key, engine.NewDataKey(p.practice_id));
+  RETURN_IF_ERROR(engine.store().practices().Create(p, key, event, field_key));
   return p;
 }
 
@@ -73,6 +77,10 @@ StatusOr<store::BaaRow> RecordBaa(engine::Engine& engine, const NewBaa& in) {
 
 Status RequireBaa(engine::Engine& engine, const std::string& practice_id) {
   RETURN_IF_ERROR(engine.store().practices().Get(practice_id).status());
+  ASSIGN_OR_RETURN(auto offboarded, engine.store().lifecycle().OffboardedAt(practice_id));
+  if (offboarded.has_value()) {
+    return FailedPreconditionError("practice " + practice_id + " is offboarded: its data was purged");
+  }
   ASSIGN_OR_RETURN(auto baa, engine.store().practices().LatestBaa(practice_id));
   if (!baa.has_value()) {
     return FailedPreconditionError("no Business Associate Agreement (BAA) is recorded for practice " + practice_id +

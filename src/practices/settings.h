@@ -21,9 +21,24 @@
 //   "office_hours":       free text for {{office_hours}}, e.g. "Mon-Fri 8-5"
 //   "portal_url":         "https://..." for {{portal_link}}; "" = none
 //   "max_attempts":       1..20 transient-failure attempts per message (default 8)
+// The human hand-off queue (docs/handoffs.md):
+//   "after_hours_reply":  the approved text a patient gets when writing outside
+//                         office hours; literal (no {{variables}}), at most 320
+//                         bytes; "" = none. Not settable through UpdateSettings:
+//                         handoffs::SetAfterHoursReply scans it and audits its hash.
+//   "office_hours_schedule": "Mon-Fri 08:00-17:00; Sat 09:00-12:00" in the
+//                         practice's time zone (days Sun..Sat, ranges "Mon-Fri" or
+//                         lists "Mon,Wed"; 24:00 allowed as an end); "" = none
+//                         (then no after-hours reply is sent)
+//   "handoff_ack_minutes": 1..1440 minutes an urgent hand-off may stay
+//                         unacknowledged before it escalates (default 15)
+//   "oncall":             {"channel": "sms"|"email", "address": E.164 or
+//                         addr-spec}: the staff on-call contact escalations go
+//                         to (never a patient); {"channel":"","address":""} = none
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "engine/engine.h"
@@ -43,7 +58,23 @@ struct PracticeSettings {
   std::string office_hours;
   std::string portal_url;
   int max_attempts = 8;
+  std::string after_hours_reply;
+  std::string office_hours_schedule;
+  int handoff_ack_minutes = 15;
+  std::string oncall_channel;  // "sms" | "email" | ""
+  std::string oncall_address;  // E.164 or addr-spec; "" when none
 };
+
+// One span of the office-hours schedule: a weekday (0 = Sunday .. 6 =
+// Saturday) and minutes of the local day, [start, end).
+struct OfficeSpan {
+  int weekday = 0;
+  int start_minute = 0;
+  int end_minute = 0;
+};
+// Parses "Mon-Fri 08:00-17:00; Sat 09:00-12:00" ("" -> no spans).
+// InvalidArgument naming the problem (never quoting more than a day name).
+StatusOr<std::vector<OfficeSpan>> ParseOfficeHoursSchedule(std::string_view schedule);
 
 // Parses and validates; InvalidArgument naming the key.
 StatusOr<PracticeSettings> ParseSettings(std::string_view json);

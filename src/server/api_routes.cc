@@ -17,11 +17,13 @@
 #include "campaigns/lint.h"
 #include "campaigns/preview.h"
 #include "consent/consent.h"
+#include "incidents/incidents.h"
 #include "patients/patients.h"
 #include "planner/planner.h"
 #include "practices/practices.h"
 #include "practices/settings.h"
 #include "reports/report.h"
+#include "server/body_stream.h"
 #include "server/handlers.h"
 #include "vendors/vendors.h"
 
@@ -150,6 +152,94 @@ class TempDocument {
   explicit TempDocument(std::string path) : path_(std::move(path)) {}
   std::string path_;
 };
+
+// An export bound, as `recall audit export` takes it: a date (the whole day,
+// UTC) or an RFC 3339 UTC time; `end` bounds are exclusive. "" is open.
+StatusOr<std::string> ExportBound(const std::string& value, bool end) {
+  using std::chrono::hours, std::chrono::milliseconds;
+  if (value.empty()) return std::string(end ? "~" : "");
+  if (value.size() == 10) {
+    auto day = ParseRfc3339(value + "T00:00:00Z");
+    if (!day.ok()) return InvalidArgumentError("from/to must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+    return FormatRfc3339Millis(end ? *day + hours(24) : *day);
+  }
+  auto t = ParseRfc3339(value);
+  if (!t.ok()) return InvalidArgumentError("from/to must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
+  return FormatRfc3339Millis(end ? *t + milliseconds(1) : *t);
+}
+
+// GET .../audit/export?from=&to=&format=jsonl|fhir&after=<seq>&limit=N: one
+// page of the audit records with from <= time < to (of `practice`, or all
+// when ""), as JSON Lines or as a FHIR R4 Bundle of AuditEvents (what
+// `recall audit export` writes). Pages hold up to `limit` records (1..5000,
+// default 1000); the next page's cursor is the X-Next-After header (absent on
+// the last page) and a Link rel="next". Audited as "audit.export" per page.
+HttpResponse AuditExport(RequestContext& ctx, const std::string& practice) {
+  const HttpRequest& req = ctx.http;
+  auto from = ExportBound(req.Param("from"), false);
+  auto to = ExportBound(req.Param("to"), true);
+  if (!from.ok()) return StatusResponse(from.status());
+  if (!to.ok()) return StatusResponse(to.status());
+  if (*to <= *from) return ErrorResponse(400, "bad_request", "to is before from");
+  const std::string format = req.Param("format").empty() ? "jsonl" : req.Param("format");
+  if (format != "jsonl" && format != "fhir") return ErrorResponse(400, "bad_request", "format must be jsonl or fhir");
+  int64_t after = 0;
+  if (const std::string a = req.Param("after"); !a.empty()) {
+    if (a.size() > 18 || a.find_first_not_of("0123456789") != std::string::npos) {
+      return ErrorResponse(400, "bad_request", "after must be a sequence number");
+    }
+    after = std::stoll(a);
+  }
+  int64_t limit = 1000;
+  if (const std::string l = req.Param("limit"); !l.empty()) {
+    if (l.size() > 4 || l.find_first_not_of("0123456789") != std::string::npos) {
+      return ErrorResponse(400, "bad_request", "limit must be a number 1..5000");
+    }
+    limit = std::clamp<int64_t>(std::stoll(l), 1, 5000);
+  }
+  const bool fhir = format == "fhir";
+  std::string body = fhir ? audit::FhirBundlePrefix() : "";
+  int64_t count = 0, last = 0;
+  bool more = false;
+  Status scanned = ctx.engine->store().audit().Scan(after + 1, [&](const audit::AuditRecord& r) {
+    if (r.time < *from || r.time >= *to) return true;
+    if (!practice.empty() && r.practice_id != practice) return true;
+    if (count == limit) {
+      more = true;
+      return false;
+    }
+    if (fhir) {
+      if (count > 0) body += ",\n";
+      body += audit::FhirBundleEntry(r);
+    } else {
+      body += audit::RecordToJson(r).dump(-1, ' ', false, json::error_handler_t::replace);
+      body += "\n";
+    }
+    ++count;
+    last = r.seq;
+    return true;
+  });
+  if (!scanned.ok()) return StatusResponse(scanned);
+  if (fhir) body += audit::FhirBundleSuffix();
+  audit::Details details = {{"count", count}, {"from", *from}, {"to", *to}, {"format", format}, {"after", after}};
+  auto appended = ctx.engine->store().audit().Append(ctx.engine->Event("audit.export", practice, "", details));
+  if (!appended.ok()) return StatusResponse(appended.status());  // no export without its record
+  (void)incidents::OnSensitiveAccess(*ctx.engine, practice, incidents::AccessKind::kExport);
+  HttpResponse res;
+  res.status = 200;
+  res.content_type = fhir ? "application/fhir+json" : "application/x-ndjson";
+  res.body = std::move(body);
+  res.headers.emplace_back("X-Record-Count", std::to_string(count));
+  if (more) {
+    std::string next = req.path + "?format=" + format + "&after=" + std::to_string(last) + "&limit=" +
+                       std::to_string(limit);
+    if (!req.Param("from").empty()) next += "&from=" + req.Param("from");
+    if (!req.Param("to").empty()) next += "&to=" + req.Param("to");
+    res.headers.emplace_back("X-Next-After", std::to_string(last));
+    res.headers.emplace_back("Link", "<" + next + ">; rel=\"next\"");
+  }
+  return res;
+}
 
 }  // namespace
 
@@ -329,10 +419,25 @@ void AddApiRoutes(Router& router, const Deps& deps) {
   {
     Route import = Idempotent(Api(
         "POST", "/v1/practices/{practice}/patients/import", Permission::kPatientImport,
-        "import a CSV export (the body; one transaction)", [](RequestContext& ctx) {
-          std::istringstream in(ctx.http.body);
+        "import a CSV export (the body, streamed: Content-Length or chunked; one transaction)",
+        [](RequestContext& ctx) {
+          // The BAA gate before a byte of the body is read.
+          Status baa = practices::RequireBaa(*ctx.engine, ctx.practice_id);
+          if (!baa.ok()) return StatusResponse(baa);
           std::vector<patients::ImportedConsent> consents;
-          auto report = patients::ImportCsv(*ctx.engine, ctx.practice_id, in, {}, &consents);
+          StatusOr<patients::ImportReport> report = InternalError("no body");
+          if (ctx.http.body_stream != nullptr) {
+            // The importer reads the upload as it arrives (a bounded pipe, no
+            // spill file); a body that breaks off makes the stream bad, so the
+            // import rolls back rather than commit a truncated file.
+            BodyPipe pipe(*ctx.http.body_stream);
+            report = patients::ImportCsv(*ctx.engine, ctx.practice_id, pipe.stream(), {}, &consents);
+            Status body = pipe.Close();
+            if (!body.ok()) return BodyReadError(body);
+          } else {
+            std::istringstream in(ctx.http.body);
+            report = patients::ImportCsv(*ctx.engine, ctx.practice_id, in, {}, &consents);
+          }
           if (!report.ok()) return StatusResponse(report.status());
           json rejected = json::array();
           for (const auto& r : report->rejected) {
@@ -352,6 +457,7 @@ void AddApiRoutes(Router& router, const Deps& deps) {
         }));
     import.body_type = "text/csv";
     import.phi = true;
+    import.streams_body = true;
     router.Add(std::move(import));
   }
 
@@ -600,6 +706,12 @@ void AddApiRoutes(Router& router, const Deps& deps) {
                    if (!s.ok()) return StatusResponse(s);
                    v.Finish();
                    const auto& chain = v.chain();
+                   if (!v.ok()) {
+                     (void)incidents::OnAuditVerifyFailure(
+                         *ctx.engine, !chain.ok() ? "chain broken at record " + std::to_string(*chain.first_bad_seq())
+                                                  : "bad checkpoint at record " +
+                                                        std::to_string(*v.first_bad_checkpoint()));
+                   }
                    auto opt = [](std::optional<int64_t> x) { return x ? json(*x) : json(nullptr); };
                    return JsonResponse(200, {{"ok", v.ok()},
                                              {"records", chain.records()},
@@ -635,8 +747,16 @@ void AddApiRoutes(Router& router, const Deps& deps) {
                    if (!s.ok()) return StatusResponse(s);
                    (void)ctx.engine->store().audit().Append(ctx.engine->Event(
                        "audit.export", ctx.practice_id, "", {{"records", static_cast<int64_t>(items.size())}}));
+                   (void)incidents::OnSensitiveAccess(*ctx.engine, ctx.practice_id, incidents::AccessKind::kExport);
                    return JsonResponse(200, {{"items", items}, {"next", more ? json(std::to_string(last)) : json(nullptr)}});
                  }));
+  router.Add(Api("GET", "/v1/practices/{practice}/audit/export", Permission::kAuditRead,
+                 "export the practice's audit records (from, to, format=jsonl|fhir: a FHIR R4 AuditEvent Bundle; "
+                 "after, limit; next page in X-Next-After)",
+                 [](RequestContext& ctx) { return AuditExport(ctx, ctx.practice_id); }));
+  router.Add(Api("GET", "/v1/audit/export", Permission::kAuditRead,
+                 "export the whole audit log (installation admins; from, to, format=jsonl|fhir, after, limit)",
+                 [](RequestContext& ctx) { return AuditExport(ctx, ""); }));
 }
 
 }  // namespace recall::server::internal

@@ -27,6 +27,9 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
 // ResourceExhausted 429, Unavailable 503, DataLoss / Internal 500 (message hidden).
 HttpResponse StatusResponse(const Status& status);
 int HttpStatusFor(StatusCode code);
+// A streamed body that did not arrive whole (BodyStream / BodyPipe status):
+// 413 over the limit, else 400.
+HttpResponse BodyReadError(const Status& status);
 
 // The request's JSON object body. InvalidArgument for invalid UTF-8, malformed
 // JSON, or a value that is not an object (messages never quote the body).
@@ -40,5 +43,6 @@ int PageLimit(const HttpRequest& request);
 
 void AddApiRoutes(Router& router, const Deps& deps);      // api_routes.cc
 void AddWebhookRoutes(Router& router, const Deps& deps);  // webhook_routes.cc
+void AddHandoffRoutes(Router& router, const Deps& deps);  // handoff_routes.cc
 
 }  // namespace recall::server::internal

@@ -47,7 +47,55 @@ std::string TransportErrorBody(int status) {
   return std::string("{\"error\":{\"code\":\"") + code + "\"}}";
 }
 
-void Dispatch(const HttpHandler& handler, const httplib::Request& req, httplib::Response& res) {
+// The body of a streaming route, read through httplib's ContentReader.
+class HttplibBodyStream final : public BodyStream {
+ public:
+  HttplibBodyStream(const httplib::ContentReader& reader, size_t limit) : reader_(reader), limit_(limit) {}
+
+  Status Read(const std::function<bool(std::string_view)>& chunk) override {
+    if (used_) return FailedPreconditionError("the body was read already");
+    used_ = true;
+    bool over = false, cancelled = false;
+    const bool ok = reader_([&](const char* data, size_t size) {
+      if (bytes_ + size > limit_) {
+        over = true;
+        return false;
+      }
+      bytes_ += size;
+      if (!chunk(std::string_view(data, size))) {
+        cancelled = true;
+        return false;
+      }
+      return true;
+    });
+    if (over) return ResourceExhaustedError("the body is over the upload limit");
+    if (cancelled) return OkStatus();
+    if (!ok) return InvalidArgumentError("the body broke off or its chunked encoding is malformed");
+    finished_ = true;
+    return OkStatus();
+  }
+  bool finished() const override { return finished_; }
+  size_t bytes() const override { return bytes_; }
+  bool used() const { return used_; }
+
+  // Reads and discards what a handler left unread (bounded by the limit), so
+  // that the next request on the connection starts where it should.
+  void Drain() {
+    if (finished_) return;
+    if (used_) return;  // a cancelled Read: part of a chunk is gone, the connection cannot be resynchronised
+    (void)Read([](std::string_view) { return true; });
+  }
+
+ private:
+  const httplib::ContentReader& reader_;
+  const size_t limit_;
+  size_t bytes_ = 0;
+  bool used_ = false;
+  bool finished_ = false;
+};
+
+void Dispatch(const HttpHandler& handler, const httplib::Request& req, httplib::Response& res,
+              const std::string* body = nullptr, BodyStream* stream = nullptr) {
   HttpRequest in;
   in.method = req.method;
   in.path = req.path;
@@ -56,7 +104,8 @@ void Dispatch(const HttpHandler& handler, const httplib::Request& req, httplib::
   for (const auto& [k, v] : req.params) in.params.emplace(k, v);
   in.headers.reserve(req.headers.size());
   for (const auto& [k, v] : req.headers) in.headers.emplace_back(Lower(k), v);
-  in.body = req.body;
+  in.body = body != nullptr ? *body : req.body;
+  in.body_stream = stream;
   in.remote_addr = req.remote_addr;
   in.tls = req.ssl != nullptr;
   HttpResponse out = handler(in);
@@ -110,7 +159,9 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions
   }
   const int threads = std::max(2, options.threads);
   server->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  server->set_payload_max_length(options.max_body_bytes);
+  // httplib's own bound is the larger one; each request's is enforced below
+  // (the pre-routing check and the readers in BodyDispatch).
+  server->set_payload_max_length(std::max(options.max_stream_body_bytes, options.max_body_bytes));
   server->set_read_timeout(options.read_timeout);
   server->set_write_timeout(options.write_timeout);
   server->set_keep_alive_timeout(5);
@@ -126,9 +177,16 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions
   // (and discarding) the whole body; refuse it before reading anything, and
   // close the connection since the body is left unread.
   const size_t max_body = options.max_body_bytes;
-  server->set_pre_routing_handler([max_body](const httplib::Request& req, httplib::Response& res) {
+  const size_t max_stream = std::max(options.max_stream_body_bytes, options.max_body_bytes);
+  auto streams = std::make_shared<std::function<bool(const std::string&, const std::string&)>>(options.streams_body);
+  auto limit_for = [streams, max_body, max_stream](const httplib::Request& req) {
+    const std::string raw_path = req.target.substr(0, req.target.find('?'));
+    return *streams && (*streams)(req.method, raw_path) ? max_stream : max_body;
+  };
+  server->set_pre_routing_handler([limit_for](const httplib::Request& req, httplib::Response& res) {
     const std::string length = req.get_header_value("Content-Length");
     if (length.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const size_t max_body = limit_for(req);
     int status = 0;
     if (length.find_first_not_of("0123456789") != std::string::npos) {
       status = 400;
@@ -158,12 +216,52 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Create(const HttpServerOptions
   // and the OpenAPI document).
   auto shared = std::make_shared<HttpHandler>(std::move(handler));
   auto dispatch = [shared](const httplib::Request& req, httplib::Response& res) { Dispatch(*shared, req, res); };
+  // Methods with a body read it through a ContentReader, so that a streaming
+  // route gets it as it arrives and every other route within its own bound
+  // (httplib would buffer any body up to its one payload limit).
+  auto body_dispatch = [shared, streams, limit_for](const httplib::Request& req, httplib::Response& res,
+                                                    const httplib::ContentReader& reader) {
+    const std::string type = Lower(req.get_header_value("Content-Type"));
+    if (type.rfind("multipart/form-data", 0) == 0) {  // no route takes one; read and drop it
+      (void)reader([](const httplib::MultipartFormData&) { return true; },
+                   [](const char*, size_t) { return true; });
+      res.status = 415;
+      res.set_content(TransportErrorBody(415), "application/json");
+      return;
+    }
+    const std::string raw_path = req.target.substr(0, req.target.find('?'));
+    if (*streams && (*streams)(req.method, raw_path)) {
+      HttplibBodyStream stream(reader, limit_for(req));
+      Dispatch(*shared, req, res, nullptr, &stream);
+      if (!stream.finished() && stream.used()) res.set_header("Connection", "close");
+      stream.Drain();
+      return;
+    }
+    const size_t limit = limit_for(req);
+    std::string body;
+    bool over = false;
+    const bool ok = reader([&](const char* data, size_t size) {
+      if (body.size() + size > limit) {
+        over = true;
+        return false;
+      }
+      body.append(data, size);
+      return true;
+    });
+    if (!ok) {
+      res.status = over ? 413 : 400;
+      res.set_header("Connection", "close");
+      res.set_content(TransportErrorBody(res.status), "application/json");
+      return;
+    }
+    Dispatch(*shared, req, res, &body);
+  };
   const std::string any = ".*";
   server->Get(any, dispatch);
-  server->Post(any, dispatch);
-  server->Put(any, dispatch);
-  server->Patch(any, dispatch);
-  server->Delete(any, dispatch);
+  server->Post(any, body_dispatch);
+  server->Put(any, body_dispatch);
+  server->Patch(any, body_dispatch);
+  server->Delete(any, body_dispatch);
   server->Options(any, dispatch);
   return std::unique_ptr<HttpServer>(std::make_unique<HttplibServer>(std::move(server), port));
 }

@@ -34,6 +34,12 @@ void Metrics::Observe(const std::string& route, const std::string& method, int s
 }
 
 std::string Metrics::Render(int64_t outbox_due) const {
+  Gauges gauges;
+  gauges.outbox_due = outbox_due;
+  return Render(gauges);
+}
+
+std::string Metrics::Render(const Gauges& gauges) const {
   std::ostringstream out;
   std::lock_guard<std::mutex> lock(mu_);
   out << "# HELP recall_http_requests_total HTTP requests by route template, method and status.\n"
@@ -55,11 +61,17 @@ std::string Metrics::Render(int64_t outbox_due) const {
         << "recall_http_request_duration_seconds_sum{" << labels << "} " << h.sum << "\n"
         << "recall_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
   }
-  if (outbox_due >= 0) {
-    out << "# HELP recall_outbox_due Outbox messages due now (all practices).\n"
-        << "# TYPE recall_outbox_due gauge\n"
-        << "recall_outbox_due " << outbox_due << "\n";
-  }
+  auto gauge = [&out](const char* name, const char* help, int64_t value) {
+    if (value < 0) return;
+    out << "# HELP " << name << " " << help << "\n"
+        << "# TYPE " << name << " gauge\n"
+        << name << " " << value << "\n";
+  };
+  gauge("recall_outbox_due", "Outbox messages due now (all practices).", gauges.outbox_due);
+  gauge("recall_incidents_open", "Open security incidents.", gauges.incidents_open);
+  gauge("recall_incidents_overdue",
+        "Open security incidents with an affected practice past its notice deadline and not notified.",
+        gauges.incidents_overdue);
   return out.str();
 }
 

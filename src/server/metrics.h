@@ -23,7 +23,16 @@ class Metrics {
                                                        0.1,   0.25,   0.5,   1,    2.5,   5};
 
   void Observe(const std::string& route, const std::string& method, int status, std::chrono::nanoseconds latency);
-  // The exposition text; `outbox_due` (< 0: unknown, left out) is a gauge.
+  // Gauges read from the store when /metrics is scraped; a value < 0 is
+  // unknown and left out of the text.
+  struct Gauges {
+    int64_t outbox_due = -1;         // outbox messages due now (all practices)
+    int64_t incidents_open = -1;     // open security incidents (docs/incidents.md)
+    int64_t incidents_overdue = -1;  // open incidents with a practice past its notice deadline, not notified
+  };
+  // The exposition text.
+  std::string Render(const Gauges& gauges) const;
+  // As Render({outbox_due}).
   std::string Render(int64_t outbox_due) const;
 
  private:

@@ -65,6 +65,9 @@ struct Route {
   bool idempotent = false;  // a POST that creates or sends: honours Idempotency-Key
   std::string public_actor = "system:http";  // the actor of kPublic / kWebhook calls
   RouteHandler handler;
+  // The body arrives as HttpRequest::body_stream, bounded by
+  // ServerOptions::max_import_bytes instead of max_body_bytes (the CSV import).
+  bool streams_body = false;
 };
 
 class Router {

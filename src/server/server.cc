@@ -3,12 +3,14 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <list>
 #include <mutex>
-#include <unordered_map>
 
 #include "common/text.h"
 #include "crypto/crypto.h"
+#include "store/idempotency_store.h"
+#include "incidents/incidents.h"
+#include "common/random.h"
+#include "server/body_stream.h"
 #include "server/handlers.h"
 #include "server/http.h"
 #include "server/metrics.h"
@@ -76,6 +78,11 @@ HttpResponse StatusResponse(const Status& status) {
   return ErrorResponse(http, code, message);
 }
 
+HttpResponse BodyReadError(const Status& status) {
+  if (status.code() == StatusCode::kResourceExhausted) return ErrorResponse(413, "payload_too_large");
+  return ErrorResponse(400, "bad_request", "the request body did not arrive whole");
+}
+
 StatusOr<json> JsonBody(const HttpRequest& request) {
   if (!IsValidUtf8(request.body)) return InvalidArgumentError("the body is not valid UTF-8");
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
@@ -139,63 +146,10 @@ bool IsLoopbackHost(const std::string& host) {
 
 namespace {
 
-// The first response to a (principal, route, key) is kept for 24 hours and
-// replayed for a retry with the same body. In memory: a restart forgets keys
-// (docs/server.md, "Limits").
-class IdempotencyCache {
- public:
-  static constexpr size_t kMaxEntries = 50000;
-  static constexpr std::chrono::hours kTtl{24};
-
-  enum class Begin { kNew, kReplay, kConflict, kInFlight };
-  Begin Start(const std::string& key, const std::string& body_hash, HttpResponse* replay) {
-    std::lock_guard<std::mutex> lock(mu_);
-    Expire();
-    auto it = entries_.find(key);
-    if (it == entries_.end()) {
-      order_.push_back(key);
-      entries_[key] = Entry{body_hash, {}, false, std::chrono::steady_clock::now(), std::prev(order_.end())};
-      return Begin::kNew;
-    }
-    if (it->second.body_hash != body_hash) return Begin::kConflict;
-    if (!it->second.done) return Begin::kInFlight;
-    *replay = it->second.response;
-    return Begin::kReplay;
-  }
-  void Finish(const std::string& key, const HttpResponse& response) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return;
-    if (response.status >= 500) {  // not an answer: let the client retry
-      order_.erase(it->second.pos);
-      entries_.erase(it);
-      return;
-    }
-    it->second.response = response;
-    it->second.done = true;
-  }
-
- private:
-  struct Entry {
-    std::string body_hash;
-    HttpResponse response;
-    bool done = false;
-    std::chrono::steady_clock::time_point at;
-    std::list<std::string>::iterator pos;
-  };
-  void Expire() {
-    const auto now = std::chrono::steady_clock::now();
-    while (!order_.empty()) {
-      auto it = entries_.find(order_.front());
-      if (entries_.size() <= kMaxEntries && now - it->second.at < kTtl) break;
-      entries_.erase(it);
-      order_.pop_front();
-    }
-  }
-  std::mutex mu_;
-  std::list<std::string> order_;                      // GUARDED_BY(mu_), oldest first
-  std::unordered_map<std::string, Entry> entries_;    // GUARDED_BY(mu_)
-};
+// A pending record older than this belongs to a request that died with its
+// server: the next retry runs again.
+constexpr std::chrono::minutes kIdempotencyLease{10};
+constexpr std::chrono::minutes kIdempotencySweepEvery{10};
 
 std::string MediaType(const std::string& content_type) {
   std::string type = content_type.substr(0, content_type.find(';'));
@@ -222,11 +176,16 @@ struct Server::Impl {
   internal::Deps deps;
   Router router;
   Metrics metrics;
-  IdempotencyCache idempotency;
+  std::mutex sweep_mu;
+  TimePoint last_sweep{};  // GUARDED_BY(sweep_mu)
   std::unique_ptr<HttpServer> http;
 
   HttpResponse Gate(const HttpRequest& req, std::string* label);
   HttpResponse RunBearer(const Route& route, RequestContext& ctx);
+  HttpResponse RunIdempotent(const Route& route, RequestContext& ctx, const std::string& key);
+  void MaybeSweepIdempotency(TimePoint now);
+  StatusOr<std::string> SealResponse(const store::IdempotencyRecord& record, const std::string& body);
+  StatusOr<std::string> OpenResponse(const store::IdempotencyRecord& record);
 };
 
 HttpResponse Server::Impl::Gate(const HttpRequest& req, std::string* label) {
@@ -248,7 +207,11 @@ HttpResponse Server::Impl::Gate(const HttpRequest& req, std::string* label) {
   *label = route.path;
 
   // The body's type.
-  if (!req.body.empty() || !req.Header("content-type").empty()) {
+  // A streamed body's size is unknown here: its headers say whether there is one.
+  const std::string length = req.Header("content-length");
+  const bool streamed_body =
+      req.body_stream != nullptr && (!req.Header("transfer-encoding").empty() || (!length.empty() && length != "0"));
+  if (streamed_body || !req.body.empty() || !req.Header("content-type").empty()) {
     const std::string type = MediaType(req.Header("content-type"));
     bool ok = false;
     if (route.body_type.empty()) {
@@ -317,27 +280,114 @@ HttpResponse Server::Impl::RunBearer(const Route& route, RequestContext& ctx) {
   const std::string key = req.Header("idempotency-key");
   if (!route.idempotent || key.empty()) return route.handler(ctx);
   if (key.size() > 128 || HasControlBytes(key)) return ErrorResponse(400, "bad_idempotency_key");
-  const std::string cache_key = principal->user_id + "\n" + route.method + " " +
-                                req.raw_target.substr(0, req.raw_target.find('?')) + "\n" + key;
-  HttpResponse replay;
-  switch (idempotency.Start(cache_key, crypto::Sha256(req.body), &replay)) {
-    case IdempotencyCache::Begin::kReplay:
-      replay.headers.emplace_back("Idempotent-Replayed", "true");
-      return replay;
-    case IdempotencyCache::Begin::kConflict:
-      return ErrorResponse(422, "idempotency_key_reused", "the key was used with another body");
-    case IdempotencyCache::Begin::kInFlight:
-      return ErrorResponse(409, "idempotency_key_in_flight", "the first request with this key is still running");
-    case IdempotencyCache::Begin::kNew: break;
+  return RunIdempotent(route, ctx, key);
+}
+
+void Server::Impl::MaybeSweepIdempotency(TimePoint now) {
+  {
+    std::lock_guard<std::mutex> lock(sweep_mu);
+    if (now - last_sweep < kIdempotencySweepEvery && now >= last_sweep) return;
+    last_sweep = now;
   }
+  // Best effort: a failed sweep is retried at the next interval.
+  (void)engine.store().idempotency().Sweep(now, kIdempotencyLease, engine.Event("idempotency.sweep"));
+}
+
+StatusOr<std::string> Server::Impl::SealResponse(const store::IdempotencyRecord& record, const std::string& body) {
+  if (record.practice_id.empty()) {
+    return engine.master_keys().SealInstallationSecret("idempotency", record.record_id, body, engine.random());
+  }
+  ASSIGN_OR_RETURN(auto keys, engine.KeysFor(record.practice_id));
+  return keys->EncryptField(body, "idempotency|" + record.record_id, engine.random());
+}
+
+StatusOr<std::string> Server::Impl::OpenResponse(const store::IdempotencyRecord& record) {
+  if (record.practice_id.empty()) {
+    return engine.master_keys().OpenInstallationSecret("idempotency", record.record_id, record.response_sealed);
+  }
+  ASSIGN_OR_RETURN(auto keys, engine.KeysFor(record.practice_id));
+  return keys->DecryptField(record.response_sealed, "idempotency|" + record.record_id);
+}
+
+// The record's scope is (principal, practice, method + path as sent, key),
+// hashed: the key is the client's and the path may name a patient. A
+// buffered body's hash is known before the handler runs; a streamed one's
+// only after it has been read (so a replay reads the retry's body first).
+HttpResponse Server::Impl::RunIdempotent(const Route& route, RequestContext& ctx, const std::string& key) {
+  const HttpRequest& req = ctx.http;
+  store::IdempotencyStore& records = engine.store().idempotency();
+  const TimePoint now = engine.clock().Now();
+  MaybeSweepIdempotency(now);
+
+  store::IdempotencyRecord record;
+  auto id = engine.random().NewId("idk_");
+  if (!id.ok()) return StatusResponse(id.status());
+  record.record_id = *id;
+  record.practice_id = ctx.practice_id;
+  record.principal = ctx.principal->user_id;
+  record.route = route.method + " " + route.path;
+  const std::string raw_path = req.raw_target.substr(0, req.raw_target.find('?'));
+  record.scope_hash = HexEncode(crypto::Sha256(record.principal + "\n" + record.practice_id + "\n" + route.method +
+                                               " " + raw_path + "\n" + key));
+  if (req.body_stream == nullptr) record.body_hash = HexEncode(crypto::Sha256(req.body));
+  record.expires_at = now + options.idempotency_ttl;
+
+  store::IdempotencyRecord existing;
+  auto begun = records.Begin(record, now, kIdempotencyLease, &existing);
+  if (!begun.ok()) return StatusResponse(begun.status());
+  if (*begun == store::IdempotencyBegin::kInFlight) {
+    return ErrorResponse(409, "idempotency_key_in_flight", "the first request with this key is still running");
+  }
+  if (*begun == store::IdempotencyBegin::kDone) {
+    std::string body_hash = record.body_hash;
+    if (req.body_stream != nullptr) {
+      internal::HashingBodyStream hashed(*req.body_stream);
+      Status read = hashed.ReadRest();
+      if (!read.ok()) return internal::BodyReadError(read);
+      body_hash = hashed.HexDigest();
+    }
+    if (body_hash != existing.body_hash) {
+      return ErrorResponse(422, "idempotency_key_reused", "the key was used with another body");
+    }
+    auto body = OpenResponse(existing);
+    if (!body.ok()) return StatusResponse(body.status());
+    HttpResponse replay;
+    replay.status = existing.status;
+    replay.content_type = existing.content_type;
+    replay.body = std::move(body).value();
+    replay.headers.emplace_back("Idempotent-Replayed", "true");
+    return replay;
+  }
+
   HttpResponse res;
+  std::string body_hash = record.body_hash;
   try {
-    res = route.handler(ctx);
+    if (req.body_stream != nullptr) {
+      internal::HashingBodyStream hashed(*req.body_stream);
+      HttpRequest hashed_request = req;
+      hashed_request.body_stream = &hashed;
+      RequestContext inner{hashed_request, ctx.vars, ctx.principal, ctx.engine, ctx.practice_id};
+      res = route.handler(inner);
+      // A handler that stopped early (a malformed CSV) still answered for the whole body.
+      body_hash = hashed.ReadRest().ok() ? hashed.HexDigest() : "";
+    } else {
+      res = route.handler(ctx);
+    }
   } catch (...) {
-    idempotency.Finish(cache_key, ErrorResponse(500, "internal"));
+    (void)records.Abandon(record.practice_id, record.record_id);
     throw;
   }
-  idempotency.Finish(cache_key, res);
+  // A 5xx is no answer: the client may retry. So is a body we could not hash.
+  if (res.status >= 500 || body_hash.empty()) {
+    (void)records.Abandon(record.practice_id, record.record_id);
+    return res;
+  }
+  auto sealed = SealResponse(record, res.body);
+  Status kept = sealed.ok() ? records.Complete(record.practice_id, record.record_id, body_hash, res.status,
+                                               res.content_type, *sealed)
+                            : sealed.status();
+  // The answer stands even when it could not be kept; a retry then runs again.
+  if (!kept.ok()) (void)records.Abandon(record.practice_id, record.record_id);
   return res;
 }
 
@@ -371,9 +421,14 @@ StatusOr<std::unique_ptr<Server>> Server::Create(engine::Engine& engine, Scanner
                    "Prometheus metrics: request counts, latencies, outbox due (no ids, no PHI)", "", false, false,
                    "system:http", [raw](RequestContext&) {
                      auto due = raw->engine.store().outbox().CountDue(raw->engine.clock().Now());
+                     auto incidents = incidents::CountOpen(raw->engine);
+                     Metrics::Gauges gauges;
+                     gauges.outbox_due = due.ok() ? *due : -1;
+                     gauges.incidents_open = incidents.ok() ? incidents->open : -1;
+                     gauges.incidents_overdue = incidents.ok() ? incidents->overdue : -1;
                      HttpResponse res;
                      res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-                     res.body = raw->metrics.Render(due.ok() ? *due : -1);
+                     res.body = raw->metrics.Render(gauges);
                      return res;
                    }});
   raw->router.Add({"GET", "/v1/openapi.json", Access::kPublic, std::nullopt, Scope::kInstallation,
@@ -381,6 +436,7 @@ StatusOr<std::unique_ptr<Server>> Server::Create(engine::Engine& engine, Scanner
                    [raw](RequestContext&) { return JsonResponse(200, raw->router.OpenApi()); }});
   internal::AddApiRoutes(raw->router, raw->deps);
   internal::AddWebhookRoutes(raw->router, raw->deps);
+  internal::AddHandoffRoutes(raw->router, raw->deps);
 
   HttpServerOptions http;
   http.host = options.host;
@@ -388,6 +444,11 @@ StatusOr<std::unique_ptr<Server>> Server::Create(engine::Engine& engine, Scanner
   http.tls_cert = options.tls_cert;
   http.tls_key = options.tls_key;
   http.max_body_bytes = options.max_body_bytes;
+  http.max_stream_body_bytes = options.max_import_bytes;
+  http.streams_body = [raw](const std::string& method, const std::string& raw_path) {
+    const Router::Match match = raw->router.Find(method, raw_path);
+    return match.route != nullptr && match.route->streams_body;
+  };
   http.read_timeout = options.read_timeout;
   http.threads = options.threads;
   auto server = std::unique_ptr<Server>(new Server(std::move(impl)));

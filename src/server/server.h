@@ -11,8 +11,10 @@
 // runs the handler on an Engine view whose actor is principal.actor() (so a
 // campaign's author can never approve it); webhook routes check their
 // provider's credential themselves (webhooks.cc). POSTs that create or send
-// honour `Idempotency-Key` (the first response is replayed for the same key
-// and body, 422 for the same key with another body).
+// honour `Idempotency-Key`, persisted in the store (store/idempotency_store.h):
+// the first response, sealed under the practice's field key, is replayed for
+// the same key and body until idempotency_ttl, also after a restart; 422 for
+// the same key with another body; 409 while the first is still running.
 //
 // Transport security: HTTPS (TLS 1.2+, HSTS) when a certificate and key are
 // given; plain HTTP only on a loopback address unless allow_plain_non_loopback.
@@ -38,6 +40,10 @@ struct ServerOptions {
   std::string tls_cert, tls_key;    // both: HTTPS
   bool allow_plain_non_loopback = false;
   size_t max_body_bytes = 8 << 20;  // 413 above
+  // The bound on a streaming route's body (the CSV import), 413 above.
+  size_t max_import_bytes = size_t{512} << 20;
+  // How long the first response to an Idempotency-Key is replayed.
+  std::chrono::hours idempotency_ttl{24};
   std::chrono::seconds read_timeout{10};
   bool run_worker = true;           // the CLI runs dispatch::Worker beside the server
   int threads = 16;

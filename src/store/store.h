@@ -37,11 +37,21 @@
 
 namespace recall::store {
 
+// Sub-stores whose headers callers include themselves (so that a change to one
+// does not rebuild every user of the Store).
+class LifecycleStore;    // store/lifecycle_store.h: purge, data-key rotation
+class IncidentStore;     // store/incident_store.h: security incidents and deadlines
+class HandoffStore;      // store/handoff_store.h: the human hand-off queue
+class IdempotencyStore;  // store/idempotency_store.h: API Idempotency-Key records
+
 class PracticeStore {
  public:
   virtual ~PracticeStore() = default;
-  // Creates the practice and stores its first wrapped data key. AlreadyExists.
-  virtual Status Create(const PracticeRow& practice, const crypto::WrappedKey& key, const audit::AuditEvent& event) = 0;
+  // Creates the practice and stores its first wrapped data keys: `key`, the
+  // root key, and `field_key` (purpose 'field', docs/key-wrapping.md) unless
+  // its key_id is empty. AlreadyExists.
+  virtual Status Create(const PracticeRow& practice, const crypto::WrappedKey& key, const audit::AuditEvent& event,
+                        const crypto::WrappedKey& field_key = {}) = 0;
   // NotFound.
   virtual StatusOr<PracticeRow> Get(const std::string& practice_id) = 0;
   virtual StatusOr<std::vector<PracticeRow>> List() = 0;
@@ -134,6 +144,10 @@ class Store {
   virtual OutboxStore& outbox() = 0;        // store/outbox_store.h
   virtual RunStore& runs() = 0;             // store/run_store.h
   virtual UserStore& users() = 0;           // store/user_store.h
+  virtual LifecycleStore& lifecycle() = 0;      // store/lifecycle_store.h
+  virtual IncidentStore& incidents() = 0;       // store/incident_store.h
+  virtual HandoffStore& handoffs() = 0;         // store/handoff_store.h
+  virtual IdempotencyStore& idempotency() = 0;  // store/idempotency_store.h
 };
 
 struct StoreOptions {

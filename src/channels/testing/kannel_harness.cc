@@ -284,7 +284,7 @@ Status KannelHarness::StartAll() {
         << "group = sms-service\n"
         << "keyword = default\n"
         << "catch-all = true\n"
-        << "max-messages = 0\n"
+        << (options_.reply_with_answer ? "max-messages = 1\nomit-empty = true\n" : "max-messages = 0\n")
         << "get-url = \"" << options_.mo_get_url << "\"\n";
     if (!out) return InternalError("kannel harness: cannot write kannel.conf");
   }

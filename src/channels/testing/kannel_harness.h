@@ -36,6 +36,11 @@ struct KannelHarnessOptions {
   // The sms-service get-url, with Kannel's placeholders, e.g.
   // recorder.BaseUrl() + "/kannel/mo?" + std::string(kInboundGetUrlQuery).
   std::string mo_get_url;
+  // True: the body of get-url's answer is the reply Kannel sends back to the
+  // sender (sms-service max-messages = 1, omit-empty = true: an empty answer
+  // sends nothing), as `recall serve`'s Kannel webhook expects. False: Kannel
+  // sends no reply of its own (max-messages = 0).
+  bool reply_with_answer = false;
   std::string username = "recall";
   std::string password = "sendsms-test-secret";
   // Bound on each startup wait (port listening, SMSC online).

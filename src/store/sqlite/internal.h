@@ -54,6 +54,10 @@ std::unique_ptr<VendorStore> NewSqliteVendorStore(Db* db, std::mutex* mu);      
 std::unique_ptr<OutboxStore> NewSqliteOutboxStore(Db* db, std::mutex* mu);      // outbox_store.cc
 std::unique_ptr<RunStore> NewSqliteRunStore(Db* db, std::mutex* mu);            // run_store.cc
 std::unique_ptr<UserStore> NewSqliteUserStore(Db* db, std::mutex* mu);          // user_store.cc
+std::unique_ptr<LifecycleStore> NewSqliteLifecycleStore(Db* db, std::mutex* mu);      // lifecycle_store.cc
+std::unique_ptr<IncidentStore> NewSqliteIncidentStore(Db* db, std::mutex* mu);        // incident_store.cc
+std::unique_ptr<HandoffStore> NewSqliteHandoffStore(Db* db, std::mutex* mu);          // handoff_store.cc
+std::unique_ptr<IdempotencyStore> NewSqliteIdempotencyStore(Db* db, std::mutex* mu);  // idempotency_store.cc
 
 // Inserts one outbox row as queued unless its (practice, campaign, step,
 // patient) or message id exists; true when inserted. `insert` comes from

@@ -431,6 +431,167 @@ CREATE TABLE user_credentials (
 );
 CREATE INDEX user_credentials_by_user ON user_credentials(user_id);
 )sql"},
+      {12, "the human hand-off queue: items (text sealed) and their event history", R"sql(
+-- docs/handoffs.md. No message text in clear: text_enc is AES-256-GCM under the
+-- practice's field key. Times are ms since the epoch; 0 = not yet.
+CREATE TABLE handoffs (
+  practice_id      TEXT NOT NULL REFERENCES practices(practice_id),
+  handoff_id       TEXT NOT NULL,
+  patient_id       TEXT NOT NULL DEFAULT '',
+  channel          TEXT NOT NULL,
+  inbound_event_id TEXT NOT NULL DEFAULT '',
+  category         TEXT NOT NULL CHECK (category IN ('urgent', 'clinical', 'other')),
+  priority         INTEGER NOT NULL,
+  status           TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+  assignee         TEXT NOT NULL DEFAULT '',
+  text_enc         BLOB,
+  created_ms       INTEGER NOT NULL,
+  acknowledged_ms  INTEGER NOT NULL DEFAULT 0,
+  resolved_ms      INTEGER NOT NULL DEFAULT 0,
+  escalated_ms     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (practice_id, handoff_id)
+);
+CREATE INDEX handoffs_queue ON handoffs(practice_id, status, priority, created_ms);
+CREATE INDEX handoffs_escalation ON handoffs(status, category, escalated_ms, created_ms);
+CREATE INDEX handoffs_by_patient ON handoffs(practice_id, patient_id);
+CREATE TABLE handoff_events (
+  practice_id TEXT NOT NULL,
+  handoff_id  TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('opened', 'assigned', 'acknowledged', 'replied', 'escalated', 'resolved')),
+  actor       TEXT NOT NULL,
+  ref         TEXT NOT NULL DEFAULT '',
+  at_ms       INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, handoff_id, seq),
+  FOREIGN KEY (practice_id, handoff_id) REFERENCES handoffs(practice_id, handoff_id) ON DELETE CASCADE
+);
+)sql"},
+      {13, "API Idempotency-Key records: the sealed first response per (principal, practice, route, key)", R"sql(
+-- store/idempotency_store.h. scope_hash is SHA-256 of (principal, practice,
+-- method + path, client key): neither the key nor a concrete path (which may
+-- name a patient) is stored in clear. response_sealed is AES-256-GCM under the
+-- practice's field key (installation routes: an installation secret). Times are
+-- ms since the epoch. Not practice-FK'd: installation routes use ''.
+CREATE TABLE idempotency_keys (
+  practice_id     TEXT NOT NULL,
+  record_id       TEXT NOT NULL,
+  principal       TEXT NOT NULL,
+  route           TEXT NOT NULL,
+  scope_hash      TEXT NOT NULL,
+  body_hash       TEXT NOT NULL DEFAULT '',
+  done            INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),
+  status          INTEGER NOT NULL DEFAULT 0,
+  content_type    TEXT NOT NULL DEFAULT '',
+  response_sealed BLOB,
+  created_at_ms   INTEGER NOT NULL,
+  expires_at_ms   INTEGER NOT NULL,
+  PRIMARY KEY (practice_id, record_id),
+  UNIQUE (practice_id, scope_hash)
+);
+CREATE INDEX idempotency_keys_expiry ON idempotency_keys(expires_at_ms);
+)sql"},
+      {11, "security incidents: affected practices and deadlines, notifications, update history; audit by actor", R"sql(
+-- Installation-wide (docs/incidents.md). No PHI: ids, counts, times and
+-- operator text the domain checked with the audit log's PHI guard.
+CREATE TABLE incidents (
+  incident_id      TEXT PRIMARY KEY,
+  source           TEXT NOT NULL CHECK (source IN ('manual', 'audit_chain', 'scanner_after_approval',
+                                                   'reveal_volume', 'export_volume')),
+  severity         TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high', 'critical')),
+  status           TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+  discovered_at_ms INTEGER NOT NULL,
+  opened_at_ms     INTEGER NOT NULL,
+  closed_at_ms     INTEGER,
+  description      TEXT NOT NULL,
+  resolution       TEXT NOT NULL DEFAULT '',
+  dedupe_key       TEXT NOT NULL DEFAULT '',
+  opened_by        TEXT NOT NULL,
+  trigger_count    INTEGER NOT NULL DEFAULT 0
+);
+-- An automatic trigger that fires again finds the open incident by its key.
+CREATE UNIQUE INDEX incidents_open_by_dedupe ON incidents(dedupe_key) WHERE status = 'open' AND dedupe_key <> '';
+CREATE INDEX incidents_by_status ON incidents(status, opened_at_ms);
+-- practice_id is checked on insert, not a foreign key: offboarding must not
+-- be blocked by an incident that names the practice.
+CREATE TABLE incident_practices (
+  incident_id             TEXT NOT NULL REFERENCES incidents(incident_id),
+  practice_id             TEXT NOT NULL,
+  affected                INTEGER NOT NULL CHECK (affected >= 0),
+  breach_notice_hours     INTEGER NOT NULL,
+  contractual_deadline_ms INTEGER NOT NULL,
+  regulatory_deadline_ms  INTEGER NOT NULL,
+  added_at_ms             INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, practice_id)
+);  -- listed in rowid order: the order the practices were added
+CREATE INDEX incident_practices_by_practice ON incident_practices(practice_id);
+CREATE TABLE incident_notifications (
+  seq            INTEGER PRIMARY KEY,
+  incident_id    TEXT NOT NULL,
+  practice_id    TEXT NOT NULL,
+  recipient      TEXT NOT NULL,
+  channel        TEXT NOT NULL CHECK (channel IN ('email', 'phone', 'letter', 'portal', 'in_person', 'other')),
+  notified_at_ms INTEGER NOT NULL,
+  recorded_by    TEXT NOT NULL,
+  recorded_at_ms INTEGER NOT NULL,
+  FOREIGN KEY (incident_id, practice_id) REFERENCES incident_practices(incident_id, practice_id)
+);
+CREATE INDEX incident_notifications_by_incident ON incident_notifications(incident_id, practice_id);
+CREATE TABLE incident_updates (
+  incident_id TEXT NOT NULL REFERENCES incidents(incident_id),
+  seq         INTEGER NOT NULL,
+  at_ms       INTEGER NOT NULL,
+  actor       TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('opened', 'updated', 'practice', 'notified', 'triggered', 'closed')),
+  note        TEXT NOT NULL,
+  PRIMARY KEY (incident_id, seq)
+) WITHOUT ROWID;
+-- Notifications and the update history are a record: append-only.
+CREATE TRIGGER incident_notifications_no_update BEFORE UPDATE ON incident_notifications
+  BEGIN SELECT RAISE(ABORT, 'incident notifications are append-only'); END;
+CREATE TRIGGER incident_notifications_no_delete BEFORE DELETE ON incident_notifications
+  BEGIN SELECT RAISE(ABORT, 'incident notifications are append-only'); END;
+CREATE TRIGGER incident_updates_no_update BEFORE UPDATE ON incident_updates
+  BEGIN SELECT RAISE(ABORT, 'incident updates are append-only'); END;
+CREATE TRIGGER incident_updates_no_delete BEFORE DELETE ON incident_updates
+  BEGIN SELECT RAISE(ABORT, 'incident updates are append-only'); END;
+-- The sensitive-access triggers count one actor's reveals / exports in a window.
+CREATE INDEX audit_log_by_actor ON audit_log(actor, action, time);
+)sql"},
+      {10, "purge and crypto-shredding: data key purposes, purge guard on consent evidence, offboarded practices, "
+           "report snapshots",
+       R"sql(
+-- A practice's data keys: one 'root' key (index, pseudonym and token keys) for
+-- the practice's life and 'field' keys (PHI field encryption) that a purge
+-- rotates and destroys (docs/key-wrapping.md). Existing keys are roots.
+ALTER TABLE data_keys ADD COLUMN purpose TEXT NOT NULL DEFAULT 'root' CHECK (purpose IN ('root', 'field'));
+-- A purge transaction inserts its id here first and deletes it before it
+-- commits: only then may consent evidence be deleted or re-encrypted. Never
+-- holds a row outside such a transaction.
+CREATE TABLE purge_in_progress (
+  purge_id    TEXT PRIMARY KEY,
+  practice_id TEXT NOT NULL,
+  started_at  TEXT NOT NULL
+);
+DROP TRIGGER consent_records_no_update;
+DROP TRIGGER consent_records_no_delete;
+CREATE TRIGGER consent_records_no_update BEFORE UPDATE ON consent_records
+  WHEN NOT EXISTS (SELECT 1 FROM purge_in_progress)
+  BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+CREATE TRIGGER consent_records_no_delete BEFORE DELETE ON consent_records
+  WHEN NOT EXISTS (SELECT 1 FROM purge_in_progress)
+  BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+-- An offboarded practice keeps its row (business name and address are not
+-- PHI) but nothing may import or send for it again.
+ALTER TABLE practices ADD COLUMN offboarded_at TEXT;
+-- A purged campaign's report (counts only), taken before its rows are deleted.
+CREATE TABLE campaign_report_snapshots (
+  practice_id TEXT NOT NULL REFERENCES practices(practice_id),
+  campaign_id TEXT NOT NULL,
+  report_json TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (practice_id, campaign_id)
+) WITHOUT ROWID;
+)sql"},
   };
   return kMigrations;
 }

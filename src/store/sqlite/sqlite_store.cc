@@ -11,6 +11,10 @@
 #include "store/sqlite/db.h"
 #include "store/sqlite/internal.h"
 #include "store/sqlite/migrations.h"
+#include "store/handoff_store.h"
+#include "store/idempotency_store.h"
+#include "store/incident_store.h"
+#include "store/lifecycle_store.h"
 #include "store/store.h"
 
 namespace recall::store {
@@ -113,7 +117,8 @@ class SqlitePracticeStore final : public PracticeStore {
  public:
   SqlitePracticeStore(Db* db, std::mutex* mu) : db_(db), mu_(mu) {}
 
-  Status Create(const PracticeRow& p, const crypto::WrappedKey& key, const audit::AuditEvent& event) override {
+  Status Create(const PracticeRow& p, const crypto::WrappedKey& key, const audit::AuditEvent& event,
+                const crypto::WrappedKey& field_key) override {
     std::lock_guard<std::mutex> lock(*mu_);
     Txn txn(db_);
     RETURN_IF_ERROR(txn.Begin());
@@ -127,6 +132,13 @@ class SqlitePracticeStore final : public PracticeStore {
     k.Bind(1, p.practice_id).Bind(2, key.key_id).Bind(3, int64_t{key.master_version}).BindBlob(4, key.wrapped);
     k.Bind(5, p.created_at);
     RETURN_IF_ERROR(k.Run());
+    if (!field_key.key_id.empty()) {
+      ASSIGN_OR_RETURN(Stmt f, db_->Prepare("INSERT INTO data_keys (practice_id, key_id, master_version, wrapped, "
+                                            "created_at, purpose) VALUES (?,?,?,?,?,'field')"));
+      f.Bind(1, p.practice_id).Bind(2, field_key.key_id).Bind(3, int64_t{field_key.master_version});
+      f.BindBlob(4, field_key.wrapped).Bind(5, p.created_at);
+      RETURN_IF_ERROR(f.Run());
+    }
     RETURN_IF_ERROR(AppendAuditLocked(db_, event).status());
     return txn.Commit();
   }
@@ -378,7 +390,10 @@ class SqlitePatientStore final : public PatientStore {
     std::lock_guard<std::mutex> lock(*mu_);
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kPatientColumns) +
                                           " FROM patients WHERE practice_key = " +
-                                          std::string(kPracticeKeyOf) + " AND phone_index = ? ORDER BY patient_id"));
+                                          std::string(kPracticeKeyOf) +
+                                          // "+": ordering by the primary key made SQLite scan every
+                                          // patient of the practice instead of patients_by_phone.
+                                          " AND phone_index = ? ORDER BY +patient_id"));
     s.Bind(1, practice_id);
     BindIndex(s, 2, index);
     std::vector<PatientRow> out;
@@ -531,7 +546,11 @@ class SqliteStore final : public Store {
         vendors_(NewSqliteVendorStore(db_.get(), &mu_)),
         outbox_(NewSqliteOutboxStore(db_.get(), &mu_)),
         runs_(NewSqliteRunStore(db_.get(), &mu_)),
-        users_(NewSqliteUserStore(db_.get(), &mu_)) {}
+        users_(NewSqliteUserStore(db_.get(), &mu_)),
+        lifecycle_(NewSqliteLifecycleStore(db_.get(), &mu_)),
+        incidents_(NewSqliteIncidentStore(db_.get(), &mu_)),
+        handoffs_(NewSqliteHandoffStore(db_.get(), &mu_)),
+        idempotency_(NewSqliteIdempotencyStore(db_.get(), &mu_)) {}
 
   // The checkpoint signer is registered by connection (internal.cc): drop it
   // before the connection closes.
@@ -560,6 +579,10 @@ class SqliteStore final : public Store {
   OutboxStore& outbox() override { return *outbox_; }
   RunStore& runs() override { return *runs_; }
   UserStore& users() override { return *users_; }
+  LifecycleStore& lifecycle() override { return *lifecycle_; }
+  IncidentStore& incidents() override { return *incidents_; }
+  HandoffStore& handoffs() override { return *handoffs_; }
+  IdempotencyStore& idempotency() override { return *idempotency_; }
 
  private:
   Status Migrate() {
@@ -593,6 +616,10 @@ class SqliteStore final : public Store {
   std::unique_ptr<OutboxStore> outbox_;
   std::unique_ptr<RunStore> runs_;
   std::unique_ptr<UserStore> users_;
+  std::unique_ptr<LifecycleStore> lifecycle_;
+  std::unique_ptr<IncidentStore> incidents_;
+  std::unique_ptr<HandoffStore> handoffs_;
+  std::unique_ptr<IdempotencyStore> idempotency_;
 };
 
 }  // namespace
