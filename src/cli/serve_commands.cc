@@ -55,6 +55,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
     int max_body_mib = 8;
     int max_import_mib = 512;
     int read_timeout = 10;
+    int threads = 64;
     std::vector<std::string> kannel_allow;
   };
   auto a = std::make_shared<ServeArgs>();
@@ -73,6 +74,9 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(1, 4096));
   serve->add_option("--read-timeout", a->read_timeout, "seconds a client may stall while sending (1..300; default 10)")
       ->check(CLI::Range(1, 300));
+  serve->add_option("--threads", a->threads,
+                    "connection threads: the most concurrent keep-alive clients served at once (4..1024; default 64)")
+      ->check(CLI::Range(4, 1024));
   serve->add_option("--public-url", a->public_url, "the URL providers call (Twilio signatures), e.g. https://recall.example");
   serve->add_option("--kannel-allow", a->kannel_allow, "a source IP allowed to call the Kannel webhooks besides loopback");
   serve->callback(Command(ctx, [&ctx, a]() -> Status {
@@ -85,6 +89,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
     options.max_body_bytes = static_cast<size_t>(a->max_body_mib) << 20;
     options.max_import_bytes = static_cast<size_t>(a->max_import_mib) << 20;
     options.read_timeout = std::chrono::seconds(a->read_timeout);
+    options.threads = a->threads;
     options.run_worker = !a->no_worker;
     options.public_url = a->public_url;
     options.kannel_allow_from = a->kannel_allow;

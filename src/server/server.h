@@ -46,7 +46,10 @@ struct ServerOptions {
   std::chrono::hours idempotency_ttl{24};
   std::chrono::seconds read_timeout{10};
   bool run_worker = true;           // the CLI runs dispatch::Worker beside the server
-  int threads = 16;
+  // One thread per connection: more keep-alive clients than threads wait for
+  // one to close (the 5 s keep-alive timeout), so keep it above the expected
+  // fan-in (Kannel's smsbox, the provider's callback pool, consoles).
+  int threads = 64;
 
   // Webhook credentials (docs/server.md). Empty: that webhook answers 404.
   std::string kannel_secret;        // the path secret of /v1/webhooks/kannel/<secret>/...
