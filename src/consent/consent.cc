@@ -830,7 +830,12 @@ StatusOr<InboundOutcome> ConsentVault::HandleInboundSms(const InboundSms& msg) {
   context.consent_request_pending = !msg.consent_request_patients.empty();
   out.classification = inbound::Classify(msg.body, context);
   const auto& cls = out.classification;
-  ASSIGN_OR_RETURN(auto matches, engine_.store().patients().FindByPhoneIndex(msg.practice_id, index));
+  std::vector<store::PatientRow> matches;
+  if (msg.patients.has_value()) {
+    matches = *msg.patients;
+  } else {
+    ASSIGN_OR_RETURN(matches, engine_.store().patients().FindByPhoneIndex(msg.practice_id, index));
+  }
   out.patient_found = !matches.empty();
   for (const auto& m : matches) out.patient_ids.push_back(m.patient_id);
 
@@ -932,8 +937,10 @@ StatusOr<InboundOutcome> ConsentVault::HandleInboundSms(const InboundSms& msg) {
   if (matches.size() == 1) d["patient"] = matches.front().patient_id;
   events.push_back(engine_.Event("inbound.sms", msg.practice_id, matches.size() == 1 ? matches.front().subject : "",
                                  std::move(d)));
-  // The consent changes and the message's audit record commit together.
-  RETURN_IF_ERROR(engine_.store().consent().Append(msg.practice_id, rows, events));
+  // The consent changes, the message's audit record and the caller's rows commit together.
+  std::vector<store::InboundEventRow> inbound_rows;
+  if (msg.also_record) RETURN_IF_ERROR(msg.also_record(out, &inbound_rows, &events));
+  RETURN_IF_ERROR(engine_.store().consent().Append(msg.practice_id, rows, inbound_rows, events));
   out.effects.push_back("audit.recorded");
   return out;
 }

@@ -39,6 +39,7 @@
 //
 // Thread-safety: ConsentVault holds only a reference to the Engine and may be
 // used from several threads; the store serialises writes.
+#include <functional>
 #include <istream>
 #include <optional>
 #include <string>
@@ -162,6 +163,8 @@ struct ReassignedReport {
   std::vector<patients::RejectedRow> rejected;  // bad number or date (line, reason)
 };
 
+struct InboundOutcome;
+
 struct InboundSms {
   std::string practice_id;
   std::string from;  // the sender's number; E.164 or US national
@@ -173,6 +176,16 @@ struct InboundSms {
   // (dispatch::HandleInboundSms).
   std::vector<std::string> consent_request_patients;
   Purpose consent_request_purpose = Purpose::kCare;
+  // The patients with this number, when the caller has looked them up already
+  // (dispatch::HandleInboundSms); unset: the vault looks them up.
+  std::optional<std::vector<store::PatientRow>> patients;
+  // Called once the message is classified and its consent changes decided,
+  // before anything is written: rows (with their audit events, which follow
+  // the vault's) that commit in the same transaction as the consent records —
+  // dispatch's inbound events, so that a STOP is one commit.
+  std::function<Status(const InboundOutcome& outcome, std::vector<store::InboundEventRow>* inbound,
+                       std::vector<audit::AuditEvent>* events)>
+      also_record;
 };
 
 struct InboundOutcome {

@@ -35,9 +35,14 @@ StatusOr<Attribution> Attribute(engine::Engine& engine, const std::string& pract
   return Attribution{sends.back().campaign_id, sends.back().message_id};
 }
 
-Status RecordEvent(engine::Engine& engine, const std::string& practice_id, const std::string& patient_id,
-                   const std::string& subject, const std::string& channel, const std::string& kind,
-                   const Attribution& attribution, std::vector<std::string>* ids) {
+// An inbound event row and its audit event.
+StatusOr<std::pair<store::InboundEventRow, audit::AuditEvent>> BuildEvent(engine::Engine& engine,
+                                                                         const std::string& practice_id,
+                                                                         const std::string& patient_id,
+                                                                         const std::string& subject,
+                                                                         const std::string& channel,
+                                                                         const std::string& kind,
+                                                                         const Attribution& attribution) {
   store::InboundEventRow row;
   row.practice_id = practice_id;
   ASSIGN_OR_RETURN(row.event_id, engine.random().NewId("inb"));
@@ -49,9 +54,16 @@ Status RecordEvent(engine::Engine& engine, const std::string& practice_id, const
   row.received_at = engine.clock().Now();
   audit::Details details{{"event_id", row.event_id}, {"channel", channel}, {"kind", kind}};
   if (!row.campaign_id.empty()) details["campaign_id"] = row.campaign_id;
-  RETURN_IF_ERROR(engine.store().runs().RecordInbound(
-      row, engine.Event("inbound.event", practice_id, subject, std::move(details))));
-  if (ids != nullptr) ids->push_back(row.event_id);
+  audit::AuditEvent event = engine.Event("inbound.event", practice_id, subject, std::move(details));
+  return std::make_pair(std::move(row), std::move(event));
+}
+
+Status RecordEvent(engine::Engine& engine, const std::string& practice_id, const std::string& patient_id,
+                   const std::string& subject, const std::string& channel, const std::string& kind,
+                   const Attribution& attribution, std::vector<std::string>* ids) {
+  ASSIGN_OR_RETURN(auto built, BuildEvent(engine, practice_id, patient_id, subject, channel, kind, attribution));
+  RETURN_IF_ERROR(engine.store().runs().RecordInbound(built.first, built.second));
+  if (ids != nullptr) ids->push_back(built.first.event_id);
   return OkStatus();
 }
 
@@ -274,6 +286,7 @@ StatusOr<InboundResult> HandleInboundSms(engine::Engine& engine, const std::stri
     ASSIGN_OR_RETURN(auto keys, engine.KeysFor(practice_id));
     ASSIGN_OR_RETURN(auto matches,
                      engine.store().patients().FindByPhoneIndex(practice_id, keys->BlindIndex("phone", phone->e164)));
+    msg.patients = matches;  // the vault needs the same rows: one lookup
     for (auto& p : matches) {
       ASSIGN_OR_RETURN(Attribution a, Attribute(engine, practice_id, p.patient_id));
       if (!a.campaign_id.empty()) {
@@ -287,19 +300,29 @@ StatusOr<InboundResult> HandleInboundSms(engine::Engine& engine, const std::stri
       patients.emplace_back(std::move(p), std::move(a));
     }
   }
+  // The inbound events commit with the consent changes (one transaction: a
+  // STOP's revocations, its events and their audit records).
+  msg.also_record = [&](const consent::InboundOutcome& outcome, std::vector<store::InboundEventRow>* rows,
+                        std::vector<audit::AuditEvent>* events) -> Status {
+    const auto& cls = outcome.classification;
+    std::string kind = cls.opt_out ? "opt_out" : std::string(inbound::IntentName(cls.intent));
+    const auto& effects = outcome.effects;
+    if (std::find(effects.begin(), effects.end(), "consent.confirmed:sms") != effects.end()) kind = "confirm";
+    auto add = [&](const std::string& patient_id, const std::string& subject, const Attribution& a) -> Status {
+      ASSIGN_OR_RETURN(auto built, BuildEvent(engine, practice_id, patient_id, subject, "sms", kind, a));
+      result.event_ids.push_back(built.first.event_id);
+      rows->push_back(std::move(built.first));
+      events->push_back(std::move(built.second));
+      return OkStatus();
+    };
+    if (patients.empty()) RETURN_IF_ERROR(add("", "", {}));
+    for (const auto& [patient, attribution] : patients) {
+      RETURN_IF_ERROR(add(patient.patient_id, patient.subject, attribution));
+      if (result.campaign_id.empty()) result.campaign_id = attribution.campaign_id;
+    }
+    return OkStatus();
+  };
   ASSIGN_OR_RETURN(result.outcome, consent::ConsentVault(engine).HandleInboundSms(msg));
-  const auto& cls = result.outcome.classification;
-  std::string kind = cls.opt_out ? "opt_out" : std::string(inbound::IntentName(cls.intent));
-  const auto& effects = result.outcome.effects;
-  if (std::find(effects.begin(), effects.end(), "consent.confirmed:sms") != effects.end()) kind = "confirm";
-  if (patients.empty()) {
-    RETURN_IF_ERROR(RecordEvent(engine, practice_id, "", "", "sms", kind, {}, &result.event_ids));
-  }
-  for (const auto& [patient, attribution] : patients) {
-    RETURN_IF_ERROR(
-        RecordEvent(engine, practice_id, patient.patient_id, patient.subject, "sms", kind, attribution, &result.event_ids));
-    if (result.campaign_id.empty()) result.campaign_id = attribution.campaign_id;
-  }
   RETURN_IF_ERROR(OpenInboundHandoff(engine, practice_id, patients, body, &result));
   return result;
 }

@@ -26,6 +26,7 @@
 
 #include "audit/audit.h"
 #include "common/status.h"
+#include "store/run_store.h"
 
 namespace recall::store {
 
@@ -80,8 +81,16 @@ class ConsentStore {
   // record belongs to another practice or an event carries PHI-looking details;
   // NotFound when a record names a patient the practice does not have;
   // AlreadyExists on a duplicate consent_id. Nothing is written on error.
+  Status Append(const std::string& practice_id, const std::vector<ConsentRecordRow>& records,
+                const std::vector<audit::AuditEvent>& events) {
+    return Append(practice_id, records, {}, events);
+  }
+  // The same, with the inbound events (store/run_store.h) of the message that
+  // caused the records: an inbound STOP's revocations, its inbound events and
+  // every audit record commit in one transaction. AlreadyExists on a
+  // duplicate event id.
   virtual Status Append(const std::string& practice_id, const std::vector<ConsentRecordRow>& records,
-                        const std::vector<audit::AuditEvent>& events) = 0;
+                        const std::vector<InboundEventRow>& inbound, const std::vector<audit::AuditEvent>& events) = 0;
 
   // The patient's records in sequence order (oldest first). Empty when none.
   virtual StatusOr<std::vector<ConsentRecordRow>> History(const std::string& practice_id,

@@ -56,9 +56,12 @@ class SqliteConsentStore final : public ConsentStore {
   SqliteConsentStore(Db* db, std::mutex* mu) : db_(db), mu_(mu) {}
 
   Status Append(const std::string& practice_id, const std::vector<ConsentRecordRow>& records,
-                const std::vector<audit::AuditEvent>& events) override {
+                const std::vector<InboundEventRow>& inbound, const std::vector<audit::AuditEvent>& events) override {
     for (const auto& r : records) {
       if (r.practice_id != practice_id) return InvalidArgumentError("consent record belongs to another practice");
+    }
+    for (const auto& r : inbound) {
+      if (r.practice_id != practice_id) return InvalidArgumentError("inbound event belongs to another practice");
     }
     std::lock_guard<std::mutex> lock(*mu_);
     Txn txn(db_);
@@ -94,6 +97,10 @@ class SqliteConsentStore final : public ConsentStore {
         ins.Reset();
         return s;
       }
+    }
+    if (!inbound.empty()) {
+      RETURN_IF_ERROR(RequirePracticeLocked(db_, practice_id));
+      for (const auto& r : inbound) RETURN_IF_ERROR(InsertInboundLocked(db_, r));
     }
     for (const auto& e : events) RETURN_IF_ERROR(AppendAuditLocked(db_, e).status());
     return txn.Commit();

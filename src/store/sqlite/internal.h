@@ -65,6 +65,11 @@ std::unique_ptr<IdempotencyStore> NewSqliteIdempotencyStore(Db* db, std::mutex* 
 // (outbox_store.cc).
 StatusOr<Stmt> PrepareOutboxInsert(Db* db);
 StatusOr<bool> InsertOutboxLocked(Db* db, Stmt& insert, const OutboxRow& row, int64_t now_ms);
+// Inserts one inbound event inside the caller's transaction (run_store.cc).
+// AlreadyExists on a duplicate event id.
+Status InsertInboundLocked(Db* db, const InboundEventRow& row);
+// NotFound unless the practice exists (run_store.cc).
+Status RequirePracticeLocked(Db* db, const std::string& practice_id);
 // Milliseconds since the Unix epoch, and back (outbox_store.cc).
 int64_t ToMillis(TimePoint t);
 TimePoint FromMillis(int64_t ms);

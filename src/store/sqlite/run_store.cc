@@ -251,15 +251,7 @@ class SqliteRunStore final : public RunStore {
     Txn txn(db_);
     RETURN_IF_ERROR(txn.Begin());
     RETURN_IF_ERROR(RequirePractice(db_, row.practice_id));
-    ASSIGN_OR_RETURN(Stmt ins, db_->Prepare(std::string("INSERT INTO inbound_events (") +
-                                            std::string(kInboundColumns) + ") VALUES (?,?,?,?,?,?,?,?)"));
-    ins.Bind(1, row.practice_id).Bind(2, row.event_id).Bind(3, row.patient_id).Bind(4, row.channel);
-    ins.Bind(5, row.kind).Bind(6, row.campaign_id).Bind(7, row.message_id).Bind(8, ToMillis(row.received_at));
-    Status s = ins.Run();
-    if (!s.ok()) {
-      if (s.code() == StatusCode::kAlreadyExists) return AlreadyExistsError("inbound event " + row.event_id);
-      return s;
-    }
+    RETURN_IF_ERROR(InsertInboundLocked(db_, row));
     RETURN_IF_ERROR(AppendAuditLocked(db_, event).status());
     return txn.Commit();
   }
@@ -342,6 +334,18 @@ class SqliteRunStore final : public RunStore {
 };
 
 }  // namespace
+
+Status RequirePracticeLocked(Db* db, const std::string& practice_id) { return RequirePractice(db, practice_id); }
+
+Status InsertInboundLocked(Db* db, const InboundEventRow& row) {
+  ASSIGN_OR_RETURN(Stmt ins, db->Prepare(std::string("INSERT INTO inbound_events (") + std::string(kInboundColumns) +
+                                         ") VALUES (?,?,?,?,?,?,?,?)"));
+  ins.Bind(1, row.practice_id).Bind(2, row.event_id).Bind(3, row.patient_id).Bind(4, row.channel);
+  ins.Bind(5, row.kind).Bind(6, row.campaign_id).Bind(7, row.message_id).Bind(8, ToMillis(row.received_at));
+  Status s = ins.Run();
+  if (!s.ok() && s.code() == StatusCode::kAlreadyExists) return AlreadyExistsError("inbound event " + row.event_id);
+  return s;
+}
 
 std::unique_ptr<RunStore> NewSqliteRunStore(Db* db, std::mutex* mu) { return std::make_unique<SqliteRunStore>(db, mu); }
 
