@@ -13,21 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-json TimeOrNull(TimePoint t) { return t == TimePoint() ? json(nullptr) : json(FormatRfc3339Millis(t)); }
-
-json ItemJson(const store::HandoffRow& r) {
-  return {{"handoff_id", r.handoff_id},
-          {"patient_id", r.patient_id.empty() ? json(nullptr) : json(r.patient_id)},
-          {"channel", r.channel},
-          {"category", r.category},
-          {"priority", r.priority},
-          {"status", r.status},
-          {"assignee", r.assignee.empty() ? json(nullptr) : json(r.assignee)},
-          {"created_at", FormatRfc3339Millis(r.created_at)},
-          {"acknowledged_at", TimeOrNull(r.acknowledged_at)},
-          {"resolved_at", TimeOrNull(r.resolved_at)},
-          {"escalated_at", TimeOrNull(r.escalated_at)}};
-}
 
 // The transports of --channels FILE, else <data>/channels.json.
 StatusOr<std::unique_ptr<dispatch::RegistryChannelSource>> Channels(engine::Engine& engine, const std::string& file) {
@@ -72,7 +57,7 @@ void RegisterHandoffCommands(CLI::App& app, Context& ctx) {
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
     ASSIGN_OR_RETURN(auto page, handoffs::List(*engine, la->practice, la->status, {la->after, la->limit}));
     json items = json::array();
-    for (const auto& r : page.rows) items.push_back(ItemJson(r));
+    for (const auto& r : page.rows) items.push_back(handoffs::ItemJson(r));
     ctx.Emit({{"items", items}, {"next", page.next.empty() ? json(nullptr) : json(page.next)}});
     return OkStatus();
   }));
@@ -83,14 +68,9 @@ void RegisterHandoffCommands(CLI::App& app, Context& ctx) {
   show->callback(Command(ctx, [&ctx, sa]() -> Status {
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
     ASSIGN_OR_RETURN(auto view, handoffs::Get(*engine, sa->practice, sa->handoff));
-    json out = ItemJson(view.row);
+    json out = handoffs::ItemJson(view.row);
     out["text"] = view.text;
-    json events = json::array();
-    for (const auto& e : view.events) {
-      events.push_back({{"seq", e.seq}, {"kind", e.kind}, {"actor", e.actor},
-                        {"ref", e.ref.empty() ? json(nullptr) : json(e.ref)}, {"at", FormatRfc3339Millis(e.at)}});
-    }
-    out["events"] = events;
+    out["events"] = handoffs::EventsJson(view.events);
     ctx.Emit(out);
     return OkStatus();
   }));
@@ -121,7 +101,7 @@ void RegisterHandoffCommands(CLI::App& app, Context& ctx) {
     }
     RETURN_IF_ERROR(handoffs::Assign(*engine, aa->item.practice, aa->item.handoff, user_id));
     ASSIGN_OR_RETURN(auto row, engine->store().handoffs().Get(aa->item.practice, aa->item.handoff));
-    ctx.Emit(ItemJson(row));
+    ctx.Emit(handoffs::ItemJson(row));
     return OkStatus();
   }));
 
@@ -132,7 +112,7 @@ void RegisterHandoffCommands(CLI::App& app, Context& ctx) {
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
     RETURN_IF_ERROR(handoffs::Acknowledge(*engine, ka->practice, ka->handoff));
     ASSIGN_OR_RETURN(auto row, engine->store().handoffs().Get(ka->practice, ka->handoff));
-    ctx.Emit(ItemJson(row));
+    ctx.Emit(handoffs::ItemJson(row));
     return OkStatus();
   }));
 
@@ -143,7 +123,7 @@ void RegisterHandoffCommands(CLI::App& app, Context& ctx) {
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
     RETURN_IF_ERROR(handoffs::Resolve(*engine, ra->practice, ra->handoff));
     ASSIGN_OR_RETURN(auto row, engine->store().handoffs().Get(ra->practice, ra->handoff));
-    ctx.Emit(ItemJson(row));
+    ctx.Emit(handoffs::ItemJson(row));
     return OkStatus();
   }));
 
@@ -163,7 +143,7 @@ void RegisterHandoffCommands(CLI::App& app, Context& ctx) {
     ASSIGN_OR_RETURN(auto sent, handoffs::Reply(*engine, *scanner, *source, pa->item.practice, pa->item.handoff,
                                                 pa->text));
     ASSIGN_OR_RETURN(auto row, engine->store().handoffs().Get(pa->item.practice, pa->item.handoff));
-    json out = ItemJson(row);
+    json out = handoffs::ItemJson(row);
     out["message_id"] = sent.message_id;
     ctx.Emit(out);
     return OkStatus();

@@ -1,5 +1,7 @@
 #include "handoffs/handoffs.h"
 
+#include <nlohmann/json.hpp>
+
 #include "campaigns/lint.h"
 #include "common/random.h"
 #include "common/text.h"
@@ -213,6 +215,37 @@ StatusOr<std::string> SetAfterHoursReply(engine::Engine& engine, const scanner::
       engine.Event("handoff.after_hours_reply", practice_id, practice_id,
                    {{"sha256", sha256}, {"bytes", std::to_string(text.size())}})));
   return sha256;
+}
+
+static nlohmann::json TimeOrNull(TimePoint t) {
+  return t == TimePoint() ? nlohmann::json(nullptr) : nlohmann::json(FormatRfc3339Millis(t));
+}
+
+nlohmann::json ItemJson(const store::HandoffRow& r) {
+  return {{"handoff_id", r.handoff_id},
+          {"patient_id", r.patient_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.patient_id)},
+          {"channel", r.channel},
+          {"inbound_event_id", r.inbound_event_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.inbound_event_id)},
+          {"category", r.category},
+          {"priority", r.priority},
+          {"status", r.status},
+          {"assignee", r.assignee.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.assignee)},
+          {"created_at", FormatRfc3339Millis(r.created_at)},
+          {"acknowledged_at", TimeOrNull(r.acknowledged_at)},
+          {"resolved_at", TimeOrNull(r.resolved_at)},
+          {"escalated_at", TimeOrNull(r.escalated_at)}};
+}
+
+nlohmann::json EventsJson(const std::vector<store::HandoffEventRow>& events) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : events) {
+    out.push_back({{"seq", e.seq},
+                   {"kind", e.kind},
+                   {"actor", e.actor},
+                   {"ref", e.ref.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.ref)},
+                   {"at", FormatRfc3339Millis(e.at)}});
+  }
+  return out;
 }
 
 }  // namespace recall::handoffs

@@ -27,6 +27,8 @@
 //
 // Thread-safety: stateless functions over a thread-safe Engine.
 #include <string>
+
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 #include "common/status.h"
@@ -97,5 +99,10 @@ StatusOr<dispatch::EscalationStats> EscalateOverdue(engine::Engine& engine, disp
 // NotFound. "" clears it.
 StatusOr<std::string> SetAfterHoursReply(engine::Engine& engine, const scanner::Scanner& scanner,
                                          const std::string& practice_id, const std::string& text);
+
+// The JSON shapes the API and the CLI share (docs/handoffs.md): an item
+// without its text, and an item's history.
+nlohmann::json ItemJson(const store::HandoffRow& row);
+nlohmann::json EventsJson(const std::vector<store::HandoffEventRow>& events);
 
 }  // namespace recall::handoffs

@@ -34,40 +34,12 @@ Route HandoffRoute(std::string method, std::string path, Permission permission, 
   return r;
 }
 
-json TimeOrNull(TimePoint t) { return t == TimePoint() ? json(nullptr) : json(FormatRfc3339Millis(t)); }
-
-json ItemJson(const store::HandoffRow& r) {
-  return {{"handoff_id", r.handoff_id},
-          {"patient_id", r.patient_id.empty() ? json(nullptr) : json(r.patient_id)},
-          {"channel", r.channel},
-          {"inbound_event_id", r.inbound_event_id.empty() ? json(nullptr) : json(r.inbound_event_id)},
-          {"category", r.category},
-          {"priority", r.priority},
-          {"status", r.status},
-          {"assignee", r.assignee.empty() ? json(nullptr) : json(r.assignee)},
-          {"created_at", FormatRfc3339Millis(r.created_at)},
-          {"acknowledged_at", TimeOrNull(r.acknowledged_at)},
-          {"resolved_at", TimeOrNull(r.resolved_at)},
-          {"escalated_at", TimeOrNull(r.escalated_at)}};
-}
-
-json EventsJson(const std::vector<store::HandoffEventRow>& events) {
-  json out = json::array();
-  for (const auto& e : events) {
-    out.push_back({{"seq", e.seq},
-                   {"kind", e.kind},
-                   {"actor", e.actor},
-                   {"ref", e.ref.empty() ? json(nullptr) : json(e.ref)},
-                   {"at", FormatRfc3339Millis(e.at)}});
-  }
-  return out;
-}
 
 // The current item, as every change answers.
 HttpResponse ItemResponse(RequestContext& ctx) {
   auto row = ctx.engine->store().handoffs().Get(ctx.practice_id, ctx.vars["handoff"]);
   if (!row.ok()) return StatusResponse(row.status());
-  return JsonResponse(200, ItemJson(*row));
+  return JsonResponse(200, handoffs::ItemJson(*row));
 }
 
 }  // namespace
@@ -86,7 +58,7 @@ void AddHandoffRoutes(Router& router, const Deps& deps) {
         auto out = handoffs::List(*ctx.engine, ctx.practice_id, ctx.http.Param("status"), page);
         if (!out.ok()) return StatusResponse(out.status());
         json items = json::array();
-        for (const auto& r : out->rows) items.push_back(ItemJson(r));
+        for (const auto& r : out->rows) items.push_back(handoffs::ItemJson(r));
         return JsonResponse(200, {{"items", items}, {"next", out->next.empty() ? json(nullptr) : json(out->next)}});
       }));
 
@@ -95,9 +67,9 @@ void AddHandoffRoutes(Router& router, const Deps& deps) {
                           [](RequestContext& ctx) {
                             auto view = handoffs::Get(*ctx.engine, ctx.practice_id, ctx.vars["handoff"]);
                             if (!view.ok()) return StatusResponse(view.status());
-                            json out = ItemJson(view->row);
+                            json out = handoffs::ItemJson(view->row);
                             out["text"] = view->text;
-                            out["events"] = EventsJson(view->events);
+                            out["events"] = handoffs::EventsJson(view->events);
                             return JsonResponse(200, out);
                           }));
 
@@ -165,7 +137,7 @@ void AddHandoffRoutes(Router& router, const Deps& deps) {
         if (!sent.ok()) return StatusResponse(sent.status());
         auto row = ctx.engine->store().handoffs().Get(ctx.practice_id, ctx.vars["handoff"]);
         if (!row.ok()) return StatusResponse(row.status());
-        json out = ItemJson(*row);
+        json out = handoffs::ItemJson(*row);
         out["message_id"] = sent->message_id;
         return JsonResponse(200, out);
       }));
