@@ -359,7 +359,8 @@ TEST_F(ServeTest, OpenApiMatchesTheRoutes) {
       std::string concrete = path;
       for (const auto& [var, value] : std::map<std::string, std::string>{
                {"{practice}", Practice("A")}, {"{patient}", "pat_none"}, {"{campaign}", "cmp_none"},
-               {"{secret}", "nope"}, {"{token}", "nope"}, {"{handoff}", "hof_none"}}) {
+               {"{secret}", "nope"}, {"{token}", "nope"}, {"{handoff}", "hof_none"}, {"{template}", "tpl_none"},
+               {"{asset}", "index.html"}, {"{dir}", "js"}}) {
         if (auto pos = concrete.find(var); pos != std::string::npos) concrete.replace(pos, var.size(), value);
       }
       std::string upper = method;
@@ -406,7 +407,7 @@ TEST_F(ServeTest, RouteRolePracticeMatrix) {
           const std::string practice_id = practice == "unknown" ? "prc_unknown" : Practice(practice);
           for (const auto& [var, value] : std::map<std::string, std::string>{
                    {"{practice}", practice_id}, {"{patient}", "pat_none"}, {"{campaign}", "cmp_none"},
-                   {"{handoff}", "hof_none"}}) {
+                   {"{handoff}", "hof_none"}, {"{template}", "tpl_none"}}) {
             if (auto pos = concrete.find(var); pos != std::string::npos) concrete.replace(pos, var.size(), value);
           }
           bool granted = false;
@@ -513,6 +514,13 @@ TEST_F(ServeTest, KannelWebhookNeedsTheSecretAndAnswersWithTheReply) {
   auto bad = Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret + "/sms?from=%2B1217555014X&to=x"));
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body.find("1217555014"), std::string::npos);
+  // A STOP: its arrival -> commit time is on /metrics (a count, no ids).
+  auto stop = Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret +
+                              "/sms?from=%2B12175550199&to=%2B12175550100&text=STOP&id=k-3"));
+  EXPECT_EQ(stop.status, 200);
+  auto metrics = Http("GET", Url("/metrics"));
+  EXPECT_NE(metrics.body.find("\nrecall_inbound_opt_out_commit_seconds_count "), std::string::npos);
+  EXPECT_EQ(metrics.body.find("\nrecall_inbound_opt_out_commit_seconds_count 0\n"), std::string::npos);
   // Delivery reports: wrong secret refused; an unknown message is acknowledged.
   EXPECT_EQ(Http("GET", Url("/v1/webhooks/kannel/nope/dlr?msg=msg_x&status=1")).status, 403);
   EXPECT_EQ(Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret + "/dlr?msg=msg_x&status=1")).status,
@@ -644,6 +652,101 @@ TEST_F(ServeTest, TheAuthorOfACampaignCannotApproveIt) {
   EXPECT_EQ(other.status, 200) << other.body;
   auto got = Http("GET", base + "/campaigns/" + campaign, "", {Bearer("operator")});
   EXPECT_EQ(json::parse(got.body)["state"], "approved");
+}
+
+// The web console: served by Recall from its own origin under a strict CSP;
+// the API's other responses keep theirs.
+TEST_F(ServeTest, ConsoleIsServedUnderAStrictPolicy) {
+  auto root = Http("GET", Url("/"));
+  EXPECT_EQ(root.status, 302);
+  EXPECT_NE(root.headers.find("Location: /console/"), std::string::npos) << root.headers;
+  auto index = Http("GET", Url("/console/"));
+  ASSERT_EQ(index.status, 200);
+  EXPECT_NE(index.headers.find("text/html"), std::string::npos);
+  EXPECT_NE(index.headers.find("Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'"),
+            std::string::npos)
+      << index.headers;
+  EXPECT_EQ(index.headers.find("unsafe-inline"), std::string::npos);
+  EXPECT_EQ(index.headers.find("Content-Security-Policy", index.headers.find("Content-Security-Policy") + 1),
+            std::string::npos)
+      << "exactly one policy";
+  // No page or asset names another origin.
+  for (const char* marker : {"http://", "https://", "//cdn", "fonts.googleapis"}) {
+    EXPECT_EQ(index.body.find(marker), std::string::npos) << marker;
+  }
+  EXPECT_EQ(Http("GET", Url("/console/no-such-file.js")).status, 404);
+  EXPECT_EQ(Http("GET", Url("/console/%2e%2e/CMakeLists.txt")).status, 400);
+  EXPECT_EQ(Http("GET", Url("/console/..%2fsecret")).status, 400);
+  // The API keeps its own policy.
+  auto health = Http("GET", Url("/healthz"));
+  EXPECT_NE(health.headers.find("Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'"),
+            std::string::npos);
+}
+
+TEST_F(ServeTest, ConsoleApiMeTemplatesAndAuditFilters) {
+  const std::string base = Url("/v1/practices/" + Practice("A"));
+  const std::string type = "Content-Type: application/json";
+  // Who am I: roles and the permissions they give, per practice.
+  auto me = Http("GET", Url("/v1/auth/me"), "", {Bearer("approver")});
+  ASSERT_EQ(me.status, 200) << me.body;
+  json m = json::parse(me.body);
+  EXPECT_EQ(m["login"], "u-approver");
+  const json& perms = m["permissions"][Practice("A")];
+  EXPECT_NE(std::find(perms.begin(), perms.end(), "campaign.approve"), perms.end());
+  EXPECT_EQ(std::find(perms.begin(), perms.end(), "campaign.draft"), perms.end());
+  EXPECT_EQ(Http("GET", Url("/v1/auth/me")).status, 401);
+
+  // A template, read back and edited; clinical text is refused with findings.
+  auto t = Http("POST", base + "/templates",
+                json{{"name", "console-sms-en"}, {"channel", "sms"}, {"tier", 1}, {"purpose", "outreach"},
+                     {"language", "en"},
+                     {"body", "Hi {{first_name}}, {{practice_name}} misses you. Call {{practice_phone}}. "
+                              "Reply STOP to opt out."}}
+                    .dump(),
+                {Bearer("operator"), type});
+  ASSERT_EQ(t.status, 201) << t.body;
+  const std::string id = json::parse(t.body)["template_id"];
+  auto got = Http("GET", base + "/templates/" + id, "", {Bearer("approver")});
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(json::parse(got.body)["version"], 1);
+  const std::string clinical =
+      "Hi {{first_name}}, your HIV test results are ready at {{practice_name}}. Reply STOP to opt out.";
+  auto refused = Http("POST", base + "/templates/" + id + "/versions", json{{"body", clinical}}.dump(),
+                      {Bearer("operator"), type});
+  ASSERT_EQ(refused.status, 422) << refused.body;
+  json r = json::parse(refused.body);
+  bool found = false;
+  for (const auto& f : r["findings"]) {
+    if (f["severity"] != "block") continue;
+    const std::string span = clinical.substr(f["start"].get<size_t>(), f["end"].get<size_t>() - f["start"].get<size_t>());
+    found = found || span.find("HIV") != std::string::npos;
+  }
+  EXPECT_TRUE(found) << refused.body;
+  EXPECT_EQ(refused.body.find("results are ready"), std::string::npos) << "the text is not echoed";
+  EXPECT_EQ(json::parse(Http("GET", base + "/templates/" + id, "", {Bearer("operator")}).body)["version"], 1);
+  auto edited = Http("POST", base + "/templates/" + id + "/versions",
+                     json{{"body", "Hi {{first_name}}, {{practice_name}} has openings this week. Call "
+                                   "{{practice_phone}}. Reply STOP to opt out."}}
+                         .dump(),
+                     {Bearer("operator"), type});
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  EXPECT_EQ(json::parse(edited.body)["version"], 2);
+  EXPECT_EQ(Http("POST", base + "/templates/" + id + "/versions", "{}", {Bearer("operator"), type}).status, 400);
+
+  // Audit records filtered by action, actor and date.
+  auto rec = Http("GET", base + "/audit/records?action=template.&actor=user:u-operator&limit=50", "",
+                  {Bearer("auditor")});
+  ASSERT_EQ(rec.status, 200) << rec.body;
+  json items = json::parse(rec.body)["items"];
+  ASSERT_GE(items.size(), 2u);
+  for (const auto& i : items) {
+    EXPECT_EQ(i["actor"], "user:u-operator");
+    EXPECT_EQ(i["action"].get<std::string>().rfind("template.", 0), 0u) << i.dump();
+  }
+  auto none = Http("GET", base + "/audit/records?from=2001-01-01&to=2001-01-02", "", {Bearer("auditor")});
+  ASSERT_EQ(none.status, 200);
+  EXPECT_TRUE(json::parse(none.body)["items"].empty());
+  EXPECT_EQ(Http("GET", base + "/audit/records?from=yesterday", "", {Bearer("auditor")}).status, 400);
 }
 
 // HTTPS with the given certificate: TLS 1.2 or later only, HSTS on every answer.

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <variant>
+
 #include <vector>
 
 namespace recall::audit {
@@ -57,6 +61,31 @@ TEST(AuditTest, CatchesReorderedRecords) {
 
 TEST(AuditTest, CanonicalDetailsAreSorted) {
   EXPECT_EQ(DetailsToJson({{"b", int64_t{1}}, {"a", std::string("x")}, {"c", true}}), R"({"a":"x","b":1,"c":true})");
+}
+
+// The direct encoding of plain details and nlohmann-json's (the general path,
+// and what every stored record before it used) agree byte for byte: the chain
+// hashes these bytes.
+TEST(AuditTest, CanonicalDetailsMatchTheGeneralEncoder) {
+  auto reference = [](const Details& d) {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& entry : d) {
+      const std::string& key = entry.first;
+      std::visit([&](const auto& v) { j[key] = v; }, entry.second);
+    }
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  const std::vector<Details> cases = {
+      {},
+      {{"message_id", std::string("msg_0123")}, {"channel", std::string("sms")}, {"attempt", int64_t{1}}},
+      {{"min", std::numeric_limits<int64_t>::min()}, {"max", std::numeric_limits<int64_t>::max()}, {"zero", int64_t{0}}},
+      {{"ok", true}, {"bad", false}, {"empty", std::string()}},
+      {{"B", std::string("upper")}, {"a", std::string("lower")}, {"_", std::string("~!@#$%^&*()[]{}<>?/|`'")}},
+      // The general path: quotes, backslashes, control bytes, UTF-8, invalid UTF-8.
+      {{"q", std::string("say \"hi\"")}, {"b", std::string("a\\b")}, {"t", std::string("tab\there")}},
+      {{"u", std::string("caf\xc3\xa9")}, {"x", std::string("\xff\xfe")}, {"n\xc3\xa9", int64_t{7}}},
+      {{"del", std::string("\x7f")}, {"nl", std::string("line\n")}}};
+  for (const Details& d : cases) EXPECT_EQ(DetailsToJson(d), reference(d)) << reference(d);
 }
 
 TEST(AuditTest, RefusesPhiInDetails) {

@@ -107,7 +107,13 @@ StatusOr<PreviewReport> Preview(engine::Engine& engine, const scanner::Scanner& 
 
   // Audit before any PHI is decrypted: a preview that cannot be audited does not happen.
   size_t messages = 0;
-  for (const auto& step : campaign.steps) messages += PreviewChannels(step).size() * sample.size();
+  for (const auto& step : campaign.steps) {
+    for (const std::string& channel : PreviewChannels(step)) {
+      size_t variants = 0;
+      for (const auto& v : step.variants) variants += v.channel == channel ? 1 : 0;
+      messages += (options.every_variant ? variants : std::min<size_t>(variants, 1)) * sample.size();
+    }
+  }
   RETURN_IF_ERROR(engine.store()
                       .audit()
                       .Append(engine.Event("campaign.preview", practice_id, campaign_id,
@@ -160,11 +166,16 @@ StatusOr<PreviewReport> Preview(engine::Engine& engine, const scanner::Scanner& 
         for (const auto* v : variants) {
           if (variant == nullptr && AsciiLower(v->language.substr(0, v->language.find('-'))) == primary) variant = v;
         }
-        PreviewMessage m;
-        m.language_fallback = variant == nullptr;
+        const bool language_fallback = variant == nullptr;
         if (variant == nullptr) variant = variants.front();
+        // Every variant for the approval page; else the one this patient gets.
+        std::vector<const store::StepVariantRow*> shown = {variant};
+        if (options.every_variant) shown = variants;
+        for (const store::StepVariantRow* v : shown) {
+        PreviewMessage m;
+        m.language_fallback = options.every_variant ? (v == variant && language_fallback) : language_fallback;
         ASSIGN_OR_RETURN(store::TemplateRow row, engine.store().campaigns().GetTemplate(
-                                                     practice_id, variant->template_id, variant->template_version));
+                                                     practice_id, v->template_id, v->template_version));
         ASSIGN_OR_RETURN(templates::Template t, ToTemplate(row));
         m.step = static_cast<int>(step_idx + 1);
         m.channel = row.channel;
@@ -207,6 +218,7 @@ StatusOr<PreviewReport> Preview(engine::Engine& engine, const scanner::Scanner& 
         }
         if (m.verdict == "block" || (m.verdict == "warn" && report.verdict != "block")) report.verdict = m.verdict;
         report.messages.push_back(std::move(m));
+        }  // shown variants
       }
     }
   }

@@ -32,6 +32,10 @@ struct PreviewOptions {
   int sample = 3;       // recipients, 1..50
   std::string out_dir;  // where WAVs go; "" -> voice/rvm are not spoken
   std::string espeak_binary = "espeak-ng";
+  // Render every language variant of each step for each sample recipient (the
+  // approval page: the practice signs off all of them), not only the variant
+  // the recipient would get.
+  bool every_variant = false;
 };
 
 struct PreviewMessage {

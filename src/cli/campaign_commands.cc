@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 
+#include "campaigns/campaign_json.h"
 #include "campaigns/campaigns.h"
 #include "campaigns/lint.h"
 #include "campaigns/preview.h"
@@ -78,46 +79,8 @@ json TemplateJson(const store::TemplateRow& t, bool with_text) {
   return j;
 }
 
-json CampaignJson(const store::CampaignRow& c) {
-  json steps = json::array();
-  for (const auto& s : c.steps) {
-    json variants = json::array();
-    for (const auto& v : s.variants) {
-      variants.push_back({{"channel", v.channel},
-                          {"language", v.language},
-                          {"template_id", v.template_id},
-                          {"template_version", v.template_version}});
-    }
-    steps.push_back({{"channel", s.channel},
-                     {"fallback", s.fallback},
-                     {"condition", s.condition},
-                     {"delay_hours", s.delay_hours},
-                     {"variants", variants}});
-  }
-  json segment = json::parse(c.segment_json, nullptr, /*allow_exceptions=*/false);
-  if (segment.is_discarded()) segment = nullptr;
-  const std::string window =
-      c.schedule_window_start.empty() ? "" : c.schedule_window_start + "-" + c.schedule_window_end;
-  return {{"campaign_id", c.campaign_id},
-          {"name", c.name},
-          {"kind", c.kind},
-          {"purpose", c.purpose},
-          {"segment", segment},
-          {"steps", steps},
-          {"schedule", {{"start", c.schedule_start}, {"window", window}}},
-          {"state", c.state},
-          {"author", c.author},
-          {"approved_hash", c.approved_hash.empty() ? json(nullptr) : json(c.approved_hash)},
-          {"revision", c.revision},
-          {"created_at", c.created_at},
-          {"updated_at", c.updated_at}};
-}
-
-json ApprovalJson(const store::ApprovalRow& a) {
-  return {{"approval_id", a.approval_id},   {"revision", a.revision},     {"signer_name", a.signer_name},
-          {"signer_title", a.signer_title}, {"statement", a.statement},   {"content_sha256", a.content_sha256},
-          {"recorded_by", a.actor},         {"approved_at", a.approved_at}};
-}
+using campaigns::ApprovalJson;
+using campaigns::CampaignJson;
 
 StatusOr<std::vector<campaigns::StepInput>> ParseSteps(const std::vector<std::string>& specs) {
   std::vector<campaigns::StepInput> steps;
@@ -422,16 +385,7 @@ void RegisterCampaign(CLI::App& app, Context& ctx) {
   show->callback(Command(ctx, [&ctx, show_ref]() -> Status {
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
     ASSIGN_OR_RETURN(auto row, engine->store().campaigns().GetCampaign(show_ref->practice, show_ref->campaign));
-    ASSIGN_OR_RETURN(auto approvals, engine->store().campaigns().ListApprovals(show_ref->practice, show_ref->campaign));
-    json out = CampaignJson(row);
-    auto hash = campaigns::ContentHash(*engine, row);
-    out["content_sha256"] = hash.ok() ? json(*hash) : json(nullptr);
-    json list = json::array();
-    for (const auto& a : approvals) list.push_back(ApprovalJson(a));
-    out["approvals"] = list;
-    Status dispatchable = campaigns::CheckDispatchable(*engine, show_ref->practice, show_ref->campaign);
-    out["dispatchable"] = dispatchable.ok();
-    if (!dispatchable.ok()) out["not_dispatchable_reason"] = dispatchable.message();
+    ASSIGN_OR_RETURN(json out, campaigns::CampaignDetailJson(*engine, row));
     ctx.Emit(out);
     return OkStatus();
   }));

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "cli/cli.h"
+#include "consent/consent_json.h"
 #include "dispatch/feedback.h"
 #include "consent/consent.h"
 #include "inbound/classifier.h"
@@ -28,51 +29,8 @@ std::string ReadStdinPrefix(size_t keep) {
 
 constexpr size_t kStdinKeepBytes = 64 * 1024;
 
-json OptionalBool(const std::optional<bool>& v) { return v.has_value() ? json(*v) : json(nullptr); }
-
-json ViewJson(const consent::ConsentView& v) {
-  json channels = json::object();
-  json invalidated = json::array();
-  for (consent::Channel c : consent::kAllChannels) {
-    json purposes = json::object();
-    for (consent::Purpose p : consent::kAllPurposes) {
-      const auto& cell = v.cell(c, p);
-      // A grant that no longer counts (contact changed, number reassigned) is
-      // reported as "none"; an address-level STOP as "revoked".
-      std::string_view state = "none";
-      if (cell.block == consent::Block::kAllowed) state = "granted";
-      else if (cell.block == consent::Block::kRevoked) state = "revoked";
-      purposes[std::string(consent::PurposeName(p))] = state;
-      if (cell.state == consent::State::kGranted && cell.block != consent::Block::kAllowed) {
-        invalidated.push_back({{"channel", consent::ChannelName(c)},
-                               {"purpose", consent::PurposeName(p)},
-                               {"reason", consent::BlockName(cell.block)},
-                               {"consent_id", cell.consent_id}});
-      }
-    }
-    channels[std::string(consent::ChannelName(c))] = purposes;
-  }
-  json history = json::array();
-  for (const auto& h : v.history) {
-    history.push_back({{"consent_id", h.consent_id},
-                       {"kind", h.kind},
-                       {"channel", h.channel},
-                       {"purpose", h.purpose},
-                       {"source", h.source},
-                       {"captured_at", h.captured_at},
-                       {"captured_by", h.captured_by},
-                       {"contact", h.contact_masked},
-                       {"language_version", h.language_version},
-                       {"language_sha256", h.language_sha256},
-                       {"risk_acknowledged", OptionalBool(h.risk_acknowledged)}});
-  }
-  return {{"patient_id", v.patient_id}, {"channels", channels}, {"invalidated", invalidated}, {"history", history}};
-}
-
-json LanguageJson(const store::ConsentLanguageRow& l) {
-  return {{"version", l.version_id}, {"channel", l.channel},       {"sha256", l.sha256},
-          {"text", l.text},          {"created_at", l.created_at}, {"created_by", l.created_by}};
-}
+using consent::LanguageJson;
+using consent::ViewJson;
 
 StatusOr<std::optional<bool>> ParseOptionalBool(const std::string& text, const char* flag) {
   if (text.empty()) return std::optional<bool>();

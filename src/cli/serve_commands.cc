@@ -49,7 +49,7 @@ std::string Env(const char* name) {
 void RegisterServeCommands(CLI::App& app, Context& ctx) {
   struct ServeArgs {
     std::string listen = "127.0.0.1:8080";
-    std::string tls_cert, tls_key, channels, public_url;
+    std::string tls_cert, tls_key, channels, public_url, console_dir;
     bool no_worker = false;
     bool allow_plain = false;
     int max_body_mib = 8;
@@ -78,6 +78,9 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
                     "connection threads: the most concurrent keep-alive clients served at once (4..1024; default 64)")
       ->check(CLI::Range(4, 1024));
   serve->add_option("--public-url", a->public_url, "the URL providers call (Twilio signatures), e.g. https://recall.example");
+  serve->add_option("--console-dir", a->console_dir,
+                    "serve the web console from this folder (e.g. web/console) instead of the embedded copy")
+      ->check(CLI::ExistingDirectory);
   serve->add_option("--kannel-allow", a->kannel_allow, "a source IP allowed to call the Kannel webhooks besides loopback");
   serve->callback(Command(ctx, [&ctx, a]() -> Status {
     ASSIGN_OR_RETURN(auto* engine, ctx.Engine());
@@ -93,6 +96,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
     options.run_worker = !a->no_worker;
     options.public_url = a->public_url;
     options.kannel_allow_from = a->kannel_allow;
+    options.console_dir = a->console_dir;
     // Webhook credentials come from the environment (docs/server.md), never from argv.
     options.kannel_secret = Env("RECALL_KANNEL_WEBHOOK_SECRET");
     options.twilio_auth_token = Env("RECALL_TWILIO_AUTH_TOKEN");

@@ -67,9 +67,21 @@ KeyedCtx& ThreadOpenCtx() {
 }  // namespace
 
 std::string Sha256(std::string_view data) {
+  // Fetched once (EVP_sha256() fetches the provider's implementation on every
+  // call) and one context per thread: the audit chain hashes every record.
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   std::string out(kDigestSize, '\0');
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), reinterpret_cast<uint8_t*>(out.data()), &len, EVP_sha256(), nullptr);
+  if (md == nullptr || ctx == nullptr || EVP_DigestInit_ex2(ctx.get(), md, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), reinterpret_cast<uint8_t*>(out.data()), &len) != 1) {
+    // Not expected with the default provider; the one-shot path as before.
+    EVP_Digest(data.data(), data.size(), reinterpret_cast<uint8_t*>(out.data()), &len, EVP_sha256(), nullptr);
+  }
   return out;
 }
 

@@ -85,7 +85,8 @@ Status OpenInboundHandoff(engine::Engine& engine, const std::string& practice_id
   if (cls.intent == inbound::Intent::kUrgent) {
     category = "urgent";
   } else if (cls.intent == inbound::Intent::kOther && !cls.opt_out) {
-    category = "other";
+    // A question about care goes ahead of the rest (priority 1).
+    category = cls.clinical ? "clinical" : "other";
   } else {
     return OkStatus();
   }

@@ -61,7 +61,8 @@ struct InboundResult {
 //
 // Hand-offs: an urgent message (intent "urgent", even with an opt-out in it)
 // or an "other" message without an opt-out opens one item (category
-// "urgent" or "other"), for the first patient with that number ("" when none
+// "urgent", "clinical" when the classifier flagged a question about care, or
+// "other"), for the first patient with that number ("" when none
 // matched) and the first inbound event. Outside the practice's
 // office_hours_schedule (in the practice's time zone), when no CTIA reply
 // (STOP/HELP/START) is due, the patient has not opted out of SMS, and the

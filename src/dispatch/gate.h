@@ -55,9 +55,28 @@
 // a purpose other than the campaign's; NotFound for an unknown practice,
 // patient or campaign; store and key errors as returned by the store.
 //
+// Reply mode (CheckReply): a staff member's answer to a patient's own message
+// (a hand-off, docs/handoffs.md) passes the same gate, in the same order, with
+// the differences a transactional reply calls for:
+//   1. content: no campaign approval; instead the clinical-content scanner's
+//      found-phone test on the exact text (a finding that blocks on the
+//      channel)                                   -> kCancel "scanner_block"
+//   2. contact: as above, except that a phone of unknown line type may be
+//      answered by SMS (the patient wrote from it); a landline may not;
+//   3. consent: no prior grant is needed (the patient started the
+//      conversation), but an opt-out, a changed contact or a reassigned number
+//      always wins (purpose care);
+//   4. the vendor BAA: as above;
+//   5.-6. not applied: quiet hours, the practice's window and frequency caps
+//      (a person answering a patient who just wrote).
+// Its one "dispatch.gate" record carries mode "reply" and the hand-off id
+// instead of a campaign id, and for scanner_block the finding categories
+// (never the matched text).
+//
 // Thread-safety: a Gate holds only a reference to the Engine (itself
 // thread-safe) and may be shared across worker threads. Time comes from
 // engine.clock().
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +86,7 @@
 #include "dispatch/frequency_caps.h"
 #include "dispatch/zone_tables.h"
 #include "engine/engine.h"
+#include "scanner/scanner.h"
 
 namespace recall::dispatch {
 
@@ -100,6 +120,18 @@ struct GateDecision {
   // kSend: the exact contact (E.164 or addr-spec) that consent was checked
   // for, so the caller sends to that and nothing else. PHI: never log it.
   std::string address;
+  // Reply mode, kCancel "scanner_block": the blocking findings (their offsets
+  // and matched bytes are the caller's own text; never log `match`).
+  std::vector<scanner::Finding> findings;
+};
+
+// A staff reply to a hand-off (reply mode, see the header comment).
+struct ReplyRequest {
+  std::string practice_id;
+  std::string handoff_id;
+  std::string patient_id;
+  std::string channel = "sms";
+  std::string text;  // exactly what would be sent; PHI, never logged
 };
 
 class Gate {
@@ -113,7 +145,15 @@ class Gate {
   StatusOr<GateDecision> Check(const GateRequest& request, const SendWindow& practice_window,
                                const CapPolicy& caps);
 
+  // Decides one staff reply now and audits the decision (reply mode). Never
+  // kDefer. Errors as Check's (NotFound for an unknown practice or patient).
+  StatusOr<GateDecision> CheckReply(const ReplyRequest& request, const scanner::Scanner& scanner);
+
  private:
+  struct Subject;
+  // Steps 2-4, shared by both modes. nullopt: passed (decision.address set).
+  StatusOr<std::optional<GateDecision>> CheckContactConsentVendor(Subject& subject, bool reply_mode);
+
   engine::Engine& engine_;
 };
 

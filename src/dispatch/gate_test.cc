@@ -317,5 +317,46 @@ TEST_F(GateTest, PurposeMustBeTheCampaignsAndErrorsAreNotAudited) {
   EXPECT_EQ(engine_.CountAudit("dispatch.gate"), before);
 }
 
+// Reply mode: a staff answer to a hand-off passes the same gate (gate.h).
+TEST_F(GateTest, ReplyModeScansTheTextAndHonoursOptOutsButNotWindowsOrGrants) {
+  auto reply = [&](const std::string& patient, const std::string& text) {
+    ReplyRequest r;
+    r.practice_id = practice_;
+    r.handoff_id = "hof_test";
+    r.patient_id = patient;
+    r.text = text;
+    const int64_t before = engine_.CountAudit("dispatch.gate");
+    auto d = Gate(*engine_).CheckReply(r, *scanner_);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    EXPECT_EQ(engine_.CountAudit("dispatch.gate"), before + 1) << "one record per decision";
+    return d.ok() ? *d : GateDecision{};
+  };
+  // Clinical words are refused, naming the categories and never the text.
+  GateDecision blocked = reply(il_, "Your HIV results are in.");
+  EXPECT_EQ(blocked.verdict, GateVerdict::kCancel);
+  EXPECT_EQ(blocked.reason, "scanner_block");
+  ASSERT_FALSE(blocked.findings.empty());
+  EXPECT_TRUE(blocked.address.empty());
+  std::vector<audit::AuditRecord> records = Audit();
+  EXPECT_NE(records.back().details_json.find("\"mode\":\"reply\""), std::string::npos) << records.back().details_json;
+  EXPECT_EQ(records.back().details_json.find("HIV"), std::string::npos) << records.back().details_json;
+
+  // No prior grant needed (the patient wrote first), an unknown line type may be
+  // answered, and quiet hours do not apply: 23:00 in Chicago.
+  engine_.clock().Advance(hours(13));
+  GateDecision ok = reply(unknown_line_, "Friday at 10:00 works. See you then.");
+  EXPECT_EQ(ok.verdict, GateVerdict::kSend) << ok.reason;
+  EXPECT_EQ(ok.address.rfind("+1", 0), 0u);
+  // A landline is not texted; an opt-out always wins.
+  EXPECT_EQ(reply(landline_, "Friday works.").reason, "landline_no_sms");
+  ASSERT_TRUE(HandleInboundSms(*engine_, practice_, "+12175550142", "STOP").ok());
+  GateDecision revoked = reply(il_, "Friday works.");
+  EXPECT_EQ(revoked.verdict, GateVerdict::kCancel);
+  EXPECT_EQ(revoked.reason, "consent_revoked");
+  // And the vendor BAA.
+  ASSERT_TRUE(vendors::DeactivateVendor(*engine_, practice_, sms_vendor_).ok());
+  EXPECT_EQ(reply(unknown_line_, "Friday works.").reason, "no_vendor_baa");
+}
+
 }  // namespace
 }  // namespace recall::dispatch

@@ -8,6 +8,7 @@
 #include "consent/consent.h"
 #include "contact/contact.h"
 #include "crypto/crypto.h"
+#include "dispatch/gate.h"
 #include "dispatch/render.h"
 #include "practices/settings.h"
 #include "vendors/vendors.h"
@@ -130,50 +131,32 @@ StatusOr<ReplyResult> Reply(engine::Engine& engine, const scanner::Scanner& scan
   }
   if (item.channel != "sms") return FailedPreconditionError("replies go by sms only");
 
-  // 1. The found-phone test, on exactly what would be sent.
-  std::vector<scanner::Finding> blocking;
-  for (const auto& f : scanner.Scan(text)) {
-    if (campaigns::ClinicalSeverity(f.severity, templates::Channel::kSms, std::nullopt) == "block") {
-      blocking.push_back(f);
+  // The dispatch gate in reply mode (dispatch/gate.h): the scanner on this
+  // exact text, a usable contact, no opt-out, the vendor BAA; audited there.
+  dispatch::ReplyRequest request;
+  request.practice_id = practice_id;
+  request.handoff_id = handoff_id;
+  request.patient_id = item.patient_id;
+  request.channel = "sms";
+  request.text = text;
+  ASSIGN_OR_RETURN(dispatch::GateDecision decision, dispatch::Gate(engine).CheckReply(request, scanner));
+  if (decision.verdict != dispatch::GateVerdict::kSend) {
+    if (decision.reason == "scanner_block") {
+      return FailedPreconditionError("reply blocked by the clinical-content scanner: " +
+                                     FindingsLine(decision.findings));
     }
+    return FailedPreconditionError("patient " + item.patient_id + " may not be messaged: " + decision.reason);
   }
-  if (!blocking.empty()) {
-    return FailedPreconditionError("reply blocked by the clinical-content scanner: " + FindingsLine(blocking));
-  }
-
-  // 2. The patient and a usable contact.
   ASSIGN_OR_RETURN(store::PatientRow patient, engine.store().patients().Get(practice_id, item.patient_id));
-  if (patient.phone_enc.empty()) {
-    return FailedPreconditionError("patient " + patient.patient_id + " has no phone on file");
-  }
-  ASSIGN_OR_RETURN(bool invalid,
-                   engine.store().runs().IsContactInvalid(practice_id, patient.patient_id, "sms", patient.phone_index));
-  if (invalid) return FailedPreconditionError("patient " + patient.patient_id + " phone is marked undeliverable");
-
-  // 3. Consent: a reply answers the patient's own message, so no prior grant
-  //    is needed, but an opt-out (or a reassigned number) always wins.
-  ASSIGN_OR_RETURN(auto decision, consent::ConsentVault(engine).Check(practice_id, patient.patient_id,
-                                                                      consent::Channel::kSms, consent::Purpose::kCare,
-                                                                      "", engine.clock().Now()));
-  if (decision.block == consent::Block::kRevoked || decision.block == consent::Block::kNumberReassigned) {
-    return FailedPreconditionError("patient " + patient.patient_id + " may not be messaged: " +
-                                   std::string(consent::BlockName(decision.block)));
-  }
-
-  // 4. The vendor BAA for the channel.
-  RETURN_IF_ERROR(vendors::RequireVendorBaa(engine, practice_id, "sms"));
 
   // 5. Send now, then record.
   ASSIGN_OR_RETURN(store::PracticeRow practice, engine.store().practices().Get(practice_id));
-  ASSIGN_OR_RETURN(auto keys, engine.KeysFor(practice_id));
-  ASSIGN_OR_RETURN(std::string phone, keys->DecryptField(patient.phone_enc, "patient.phone|" + practice_id + "|" +
-                                                                               patient.external_index));
   ASSIGN_OR_RETURN(channels::Channel * channel, channels.ChannelFor(practice_id, "sms"));
   channels::OutboundMessage message;
   ASSIGN_OR_RETURN(message.message_id, engine.random().NewId("msg"));
   message.practice_id = practice_id;
   message.channel = "sms";
-  message.to = phone;
+  message.to = decision.address;  // the contact the gate checked, nothing else
   auto [from_name, from_address] = dispatch::SplitSender(practice.email_from);
   message.from_name = from_name.empty() ? practice.name : from_name;
   message.from_address = from_address;

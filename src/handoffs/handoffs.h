@@ -12,7 +12,9 @@
 // carries ids, categories and codes only.
 //
 // Reply policy (a staff reply is transactional: it answers the patient's own
-// message; see docs/handoffs.md for the reasoning):
+// message; see docs/handoffs.md for the reasoning). The checks are the
+// dispatch gate's, in its reply mode (dispatch::Gate::CheckReply), which
+// audits each decision as campaigns' are ("dispatch.gate", mode "reply"):
 //   always    the clinical-content scanner's found-phone test on the reply
 //             text (a block finding refuses it, naming the categories); the
 //             vendor BAA for the channel; no reply to a patient who opted out
@@ -23,7 +25,7 @@
 //             needed (the patient started the conversation).
 // The reply is sent at once through the practice's configured transport (the
 // dispatch ChannelSource), not queued; a transport failure returns its error
-// (Unavailable: try again) and records nothing.
+// (Unavailable: try again) and records nothing beyond the gate's decision.
 //
 // Thread-safety: stateless functions over a thread-safe Engine.
 #include <string>

@@ -103,11 +103,14 @@ TEST_F(HandoffsTest, OnlyUrgentAndUnplacedMessagesOpenItems) {
   EXPECT_TRUE(Inbound(kPhone1, "STOP").empty());
   // An unknown sender's urgent message still reaches a person.
   EXPECT_FALSE(Inbound("+12175550177", "my husband collapsed and is not breathing").empty());
+  // A question about care goes ahead of the rest.
+  EXPECT_FALSE(Inbound(kPhone1, "Can I get a refill on my prescription?").empty());
   auto items = All();
-  ASSERT_EQ(items.size(), 2u);
+  ASSERT_EQ(items.size(), 3u);
   EXPECT_EQ(items[0].category, "urgent");
   EXPECT_EQ(items[0].patient_id, "");
-  EXPECT_EQ(items[1].category, "other");
+  EXPECT_EQ(items[1].category, "clinical");
+  EXPECT_EQ(items[2].category, "other");
 }
 
 TEST_F(HandoffsTest, QueueIsUrgentFirstThenOldestAndPaginates) {
@@ -319,8 +322,11 @@ TEST_F(HandoffsTest, ReplyGoesThroughTheScannerAndNeverAfterAnOptOut) {
   EXPECT_NE(blocked.status().message().find("scanner"), std::string::npos);
   EXPECT_EQ(blocked.status().message().find("HIV"), std::string::npos);  // categories, never the text
   EXPECT_EQ(channels_.sms.calls(), 0);
+  // The dispatch gate decided it, in reply mode, and audited the decision.
+  EXPECT_EQ(engine_.CountAudit("dispatch.gate"), 1);
 
   EXPECT_TRUE(IsInvalidArgument(Reply(*engine_, *scanner_, channels_, practice_, id, "").status()));
+  EXPECT_EQ(engine_.CountAudit("dispatch.gate"), 1);  // bad input never reaches the gate
   auto sent = Reply(*engine_, *scanner_, channels_, practice_, id, "Friday at 10:00 works. See you then.");
   ASSERT_TRUE(sent.ok()) << sent.status().ToString();
   ASSERT_EQ(channels_.sms.sent().size(), 1u);
@@ -334,12 +340,15 @@ TEST_F(HandoffsTest, ReplyGoesThroughTheScannerAndNeverAfterAnOptOut) {
   EXPECT_EQ(events->back().kind, "replied");
   EXPECT_EQ(events->back().ref, sent->message_id);
   EXPECT_EQ(engine_.CountAudit("handoff.reply"), 1);
+  EXPECT_EQ(engine_.CountAudit("dispatch.gate"), 2);
 
   // After STOP: never.
   Inbound(kPhone1, "STOP");
   auto refused = Reply(*engine_, *scanner_, channels_, practice_, id, "Friday at 10:00 works. See you then.");
   EXPECT_TRUE(IsFailedPrecondition(refused.status())) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("consent_revoked"), std::string::npos) << refused.status().ToString();
   EXPECT_EQ(channels_.sms.sent().size(), 1u);
+  EXPECT_EQ(engine_.CountAudit("dispatch.gate"), 3);
 
   // Nothing after resolve, and nothing without a patient.
   ASSERT_TRUE(Resolve(*engine_, practice_, id).ok());

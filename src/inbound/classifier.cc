@@ -465,7 +465,7 @@ Classification ClassifyImpl(std::string_view body, const ClassifyContext& contex
     return out;
   }
   const Compiled& rules = Rules();
-  bool opt_out = false, opt_in = false, help = false, confirm = false, urgent = false;
+  bool opt_out = false, opt_in = false, help = false, confirm = false, urgent = false, clinical = false;
 
   // 1. The whole message is keywords and fillers: "STOP", "Yes please", "C".
   std::vector<const KeywordRule*> hits;
@@ -522,11 +522,12 @@ Classification ClassifyImpl(std::string_view body, const ClassifyContext& contex
       for (uint32_t index : it->second) {
         const Pattern& pattern = rules.patterns[index];
         const internal::PhraseRule& rule = phrase_rules[pattern.rule];
-        const bool is_urgent = rule.kind == PhraseKind::kUrgent;
-        if (!MatchSlots(pattern, 1, pos + 1, tokens, tokens.segment(pos), is_urgent)) continue;
-        if (!is_urgent && Negated(rules, tokens, pos, rule.language)) continue;
-        (is_urgent ? urgent : opt_out) = true;
-        record.Add(rule.id, rule.language);
+        const bool is_opt_out = rule.kind == PhraseKind::kOptOut;
+        if (!MatchSlots(pattern, 1, pos + 1, tokens, tokens.segment(pos), !is_opt_out)) continue;
+        if (is_opt_out && Negated(rules, tokens, pos, rule.language)) continue;
+        (rule.kind == PhraseKind::kUrgent ? urgent : rule.kind == PhraseKind::kClinical ? clinical : opt_out) = true;
+        // A clinical word only orders the queue: it does not choose the reply language.
+        record.Add(rule.id, rule.kind == PhraseKind::kClinical ? RuleLanguage::kAny : rule.language);
       }
     }
     if (const auto it = rules.near_index.find(word); it != rules.near_index.end()) {
@@ -548,6 +549,7 @@ Classification ClassifyImpl(std::string_view body, const ClassifyContext& contex
 
   out.opt_out = opt_out;
   out.urgent = urgent;
+  out.clinical = clinical && !urgent;
   if (urgent) {
     out.intent = Intent::kUrgent;
   } else if (opt_out) {

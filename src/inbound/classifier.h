@@ -77,6 +77,10 @@ struct Classification {
   bool opt_out = false;
   // True exactly when intent == kUrgent.
   bool urgent = false;
+  // A question about care (medication, results, symptoms, a procedure) that
+  // no urgent rule matched: the intent stays kOther, and the hand-off queue
+  // gives it the "clinical" priority. False whenever urgent is true.
+  bool clinical = false;
   // kSpanish when a Spanish rule matched and no English one did.
   Language language = Language::kEnglish;
   // True when only the first kMaxClassifiedBytes bytes were examined.

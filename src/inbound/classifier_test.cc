@@ -258,6 +258,24 @@ TEST(ClassifierTest, UrgentOptOutKeepsBothFlags) {
   EXPECT_THAT(c.matched_rules, Contains("urgent.chest_pain"));
 }
 
+TEST(ClassifierTest, CareQuestionsAreFlaggedClinicalAndStayOther) {
+  for (const char* text : {"Can I get a refill on my prescription?", "Are my blood test results back yet?",
+                           "Should I eat before the extraction tomorrow?", "My tooth has been sore since Monday",
+                           "What are the side effects of the new medication?", "Necesito una receta nueva"}) {
+    const Classification c = Classify(text);
+    EXPECT_EQ(c.intent, Intent::kOther) << text;
+    EXPECT_TRUE(c.clinical) << text;
+    EXPECT_FALSE(c.urgent) << text;
+  }
+  for (const char* text : {"Can I stop by tomorrow?", "What time do you open on Saturday?", "Thanks, see you then"}) {
+    EXPECT_FALSE(Classify(text).clinical) << text;
+  }
+  // An emergency is urgent, not (also) clinical.
+  const Classification urgent = Classify("severe pain and my face is swelling after the extraction");
+  EXPECT_TRUE(urgent.urgent);
+  EXPECT_FALSE(urgent.clinical);
+}
+
 TEST(ClassifierTest, OptOutBeatsAPendingConsentRequest) {
   EXPECT_EQ(Classify("STOP", kConsentPending).intent, Intent::kOptOut);
   EXPECT_EQ(Classify("no", kConsentPending).intent, Intent::kOther);

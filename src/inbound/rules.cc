@@ -8,6 +8,7 @@ namespace {
 using enum KeywordKind;
 constexpr PhraseKind kStopPhrase = PhraseKind::kOptOut;
 constexpr PhraseKind kUrgent = PhraseKind::kUrgent;
+constexpr PhraseKind kClinical = PhraseKind::kClinical;
 constexpr RuleLanguage kAny = RuleLanguage::kAny;
 constexpr RuleLanguage kEn = RuleLanguage::kEnglish;
 constexpr RuleLanguage kEs = RuleLanguage::kSpanish;
@@ -239,6 +240,31 @@ constexpr std::array kPhrases = {
     PhraseRule{"urgent.es.emergency", kUrgent, kEs, "emergencia|emergencias|ambulancia|urgencia"},
     PhraseRule{"urgent.es.severe_pain", kUrgent, kEs,
                "dolor fuerte|severo|insoportable|terrible|intenso;dolor muy fuerte"},
+
+    // Questions about care: not emergencies, but for a clinician rather than
+    // the front desk (the hand-off queue's "clinical" priority).
+    PhraseRule{"clinical.medication", kClinical, kEn,
+               "prescription|prescriptions|prescribed|refill|refills|medication|medications|medicine|medicines|"
+               "meds|dosage|antibiotic|antibiotics|painkiller|painkillers|ibuprofen|tylenol|advil|insulin;"
+               "my|the|these|those pills|tablets|dose;"
+               "side effect|effects"},
+    PhraseRule{"clinical.results", kClinical, kEn,
+               "test|lab|labs|blood|biopsy|xray|scan|mri|results result|results|back;"
+               "biopsy;"
+               "diagnosis|diagnosed"},
+    PhraseRule{"clinical.symptom", kClinical, kEn,
+               "pain|painful|ache|aching|sore|swollen|swelling|infection|infected|bleeding|fever|rash|"
+               "toothache|sensitivity|numb|numbness|stitches|stiches"},
+    PhraseRule{"clinical.procedure", kClinical, kEn,
+               "should|can|may|do i eat|drink|fast|take|stop|brush|floss|exercise before|after;"
+               "after my|the surgery|procedure|extraction|filling|crown|implant|root|operation|injection|shot"},
+    PhraseRule{"clinical.es.medication", kClinical, kEs,
+               "receta|recetas|medicamento|medicamentos|medicina|medicinas|pastillas|dosis|antibiotico|antibioticos|"
+               "insulina"},
+    PhraseRule{"clinical.es.results", kClinical, kEs,
+               "resultados|resultado|biopsia|diagnostico|analisis"},
+    PhraseRule{"clinical.es.symptom", kClinical, kEs,
+               "dolor|duele|infeccion|hinchado|hinchada|fiebre|sangrado|sarpullido"},
 };
 
 constexpr std::array kNear = {

@@ -47,7 +47,10 @@ struct KeywordRule {
 //   !a|b    (a whole slot) the next word is none of a|b, consuming nothing.
 // Several patterns per rule are separated by ';'. The first slot of a pattern is
 // never optional and never '$'.
-enum class PhraseKind : unsigned char { kOptOut, kUrgent };
+// kClinical marks a question about care (medication, results, a procedure)
+// that is not an emergency: it goes to the hand-off queue ahead of other
+// messages; the intent stays "other".
+enum class PhraseKind : unsigned char { kOptOut, kUrgent, kClinical };
 
 struct PhraseRule {
   std::string_view id;

@@ -113,7 +113,10 @@ TEST(RulesTest, IdsNameTheirIntent) {
   }
   for (const PhraseRule& rule : PhraseRules()) {
     const std::string_view prefix = rule.id.substr(0, rule.id.find('.'));
-    EXPECT_EQ(prefix, rule.kind == PhraseKind::kUrgent ? "urgent" : "opt_out") << rule.id;
+    const std::string_view want = rule.kind == PhraseKind::kUrgent     ? "urgent"
+                                  : rule.kind == PhraseKind::kClinical ? "clinical"
+                                                                       : "opt_out";
+    EXPECT_EQ(prefix, want) << rule.id;
   }
   for (const NearRule& rule : NearRules()) EXPECT_EQ(rule.id.substr(0, 7), "urgent.") << rule.id;
 }

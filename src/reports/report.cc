@@ -1,5 +1,7 @@
 #include "reports/report.h"
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include <unordered_map>
@@ -77,6 +79,18 @@ StatusOr<CampaignReport> BuildReport(engine::Engine& engine, const std::string& 
 
   // Message states, and the day each patient was first reached.
   std::unordered_map<std::string, std::string> first_sent;  // patient -> YYYY-MM-DD (UTC)
+  std::unordered_map<std::string, int64_t> first_sent_hour;  // patient -> hours since the epoch
+  // The series, by hour since the epoch.
+  std::map<int64_t, CampaignReport::Bucket> hours;
+  auto hour_of = [](TimePoint t) {
+    return std::chrono::duration_cast<std::chrono::hours>(t.time_since_epoch()).count();
+  };
+  for (const auto& [hour, kinds] : counts.inbound_by_hour) {
+    for (const auto& [kind, n] : kinds) {
+      if (kind != "unsubscribe" && kind != "click") hours[hour].replies += n;
+      if (kind == "opt_out" || kind == "unsubscribe") hours[hour].opt_outs += n;
+    }
+  }
   std::string after;
   for (;;) {
     ASSIGN_OR_RETURN(auto page, store.outbox().ListByCampaign(practice_id, campaign_id, after, 1000));
@@ -92,7 +106,12 @@ StatusOr<CampaignReport> BuildReport(engine::Engine& engine, const std::string& 
         const std::string day = FormatRfc3339Millis(row.sent_at).substr(0, 10);
         auto [it, inserted] = first_sent.emplace(row.patient_id, day);
         if (!inserted && day < it->second) it->second = day;
+        const int64_t hour = hour_of(row.sent_at);
+        ++hours[hour].sent;
+        auto [ht, hinserted] = first_sent_hour.emplace(row.patient_id, hour);
+        if (!hinserted && hour < ht->second) ht->second = hour;
       }
+      if (row.delivery == "delivered") ++hours[hour_of(row.delivered_at)].delivered;
     }
   }
   // Reactivation: a later import moved the patient's last visit past the day
@@ -100,9 +119,33 @@ StatusOr<CampaignReport> BuildReport(engine::Engine& engine, const std::string& 
   if (!first_sent.empty()) {
     RETURN_IF_ERROR(store.patients().Scan(practice_id, [&](const store::PatientRow& p) {
       auto it = first_sent.find(p.patient_id);
-      if (it != first_sent.end() && !p.last_visit.empty() && p.last_visit > it->second) ++r.reactivated;
+      if (it != first_sent.end() && !p.last_visit.empty() && p.last_visit > it->second) {
+        ++r.reactivated;
+        ++hours[first_sent_hour[p.patient_id]].reactivations;
+      }
       return true;
     }));
+  }
+  if (!hours.empty()) {
+    // Consecutive buckets from the first to the last activity: hours over at
+    // most three days, else days.
+    const int64_t first = hours.begin()->first, last = hours.rbegin()->first;
+    const bool by_day = last - first >= 72;
+    r.bucket = by_day ? "day" : "hour";
+    const int64_t width = by_day ? 24 : 1;
+    const int64_t start = first - (first % width), end = last - (last % width);
+    for (int64_t b = start; b <= end; b += width) {
+      CampaignReport::Bucket bucket;
+      bucket.start = FormatRfc3339Millis(TimePoint(std::chrono::hours(b)));
+      for (auto it = hours.lower_bound(b); it != hours.end() && it->first < b + width; ++it) {
+        bucket.sent += it->second.sent;
+        bucket.delivered += it->second.delivered;
+        bucket.replies += it->second.replies;
+        bucket.opt_outs += it->second.opt_outs;
+        bucket.reactivations += it->second.reactivations;
+      }
+      r.series.push_back(std::move(bucket));
+    }
   }
   r.average_visit_value_cents = settings.average_visit_value_cents;
   r.roi_estimate_cents = r.reactivated * settings.average_visit_value_cents;
@@ -114,6 +157,15 @@ StatusOr<CampaignReport> BuildReport(engine::Engine& engine, const std::string& 
 }
 
 json ReportJson(const CampaignReport& r) {
+  json series = json::array();
+  for (const auto& b : r.series) {
+    series.push_back({{"start", b.start},
+                      {"sent", b.sent},
+                      {"delivered", b.delivered},
+                      {"replies", b.replies},
+                      {"opt_outs", b.opt_outs},
+                      {"reactivations", b.reactivations}});
+  }
   json steps = json::array();
   for (const auto& s : r.steps) {
     steps.push_back({{"step", s.step + 1},
@@ -153,7 +205,9 @@ json ReportJson(const CampaignReport& r) {
           {"reactivated", r.reactivated},
           {"average_visit_value", Dollars(r.average_visit_value_cents)},
           {"roi_estimate", Dollars(r.roi_estimate_cents)},
-          {"steps", steps}};
+          {"steps", steps},
+          {"bucket", r.bucket},
+          {"series", series}};
 }
 
 StatusOr<std::vector<CallListEntry>> CallList(engine::Engine& engine, const std::string& practice_id,

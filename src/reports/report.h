@@ -11,6 +11,12 @@
 //   reactivated     patients sent a message whose last visit, on a later
 //                   import, is after the day of that first message
 //   roi_estimate    reactivated x the practice's average visit value
+//   series          the same over time, for the console's chart: buckets of
+//                   one hour (UTC) when the campaign's activity spans at most
+//                   three days, else of one day; per bucket sent (by sent_at),
+//                   delivered (by the report's arrival), replies and opt_outs
+//                   (by receipt), reactivations (counted in the bucket of the
+//                   patient's first message, i.e. which sends won them back)
 //
 // Reading a report is audited ("campaign.report"; counts are not PHI, but who
 // looked is worth knowing).
@@ -51,6 +57,12 @@ struct CampaignReport {
   int64_t average_visit_value_cents = 0;
   int64_t roi_estimate_cents = 0;
   std::vector<StepReport> steps;
+  struct Bucket {
+    std::string start;  // RFC 3339, the bucket's first instant (UTC)
+    int64_t sent = 0, delivered = 0, replies = 0, opt_outs = 0, reactivations = 0;
+  };
+  std::string bucket = "hour";  // "hour" | "day"
+  std::vector<Bucket> series;    // consecutive buckets, first to last activity
 };
 
 // NotFound for an unknown practice or campaign.

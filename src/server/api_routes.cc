@@ -7,16 +7,19 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <unistd.h>
 
 #include "audit/checkpoint.h"
 #include "audit/export.h"
 #include "common/text.h"
+#include "campaigns/campaign_json.h"
 #include "campaigns/campaigns.h"
 #include "campaigns/lint.h"
 #include "campaigns/preview.h"
 #include "consent/consent.h"
+#include "consent/consent_json.h"
 #include "incidents/incidents.h"
 #include "patients/patients.h"
 #include "planner/planner.h"
@@ -25,6 +28,7 @@
 #include "reports/report.h"
 #include "server/body_stream.h"
 #include "server/handlers.h"
+#include "store/user_store.h"
 #include "vendors/vendors.h"
 
 namespace recall::server::internal {
@@ -94,20 +98,7 @@ json TemplateJson(const store::TemplateRow& t) {
           {"body", t.body},               {"author", t.author},   {"created_at", t.created_at}};
 }
 
-json CampaignJson(const store::CampaignRow& c) {
-  return {{"campaign_id", c.campaign_id},
-          {"name", c.name},
-          {"kind", c.kind},
-          {"purpose", c.purpose},
-          {"segment", json::parse(c.segment_json, nullptr, false)},
-          {"schedule_start", c.schedule_start},
-          {"window", c.schedule_window_start.empty() ? "" : c.schedule_window_start + "-" + c.schedule_window_end},
-          {"steps", c.steps.size()},
-          {"state", c.state},
-          {"author", c.author},
-          {"approved_hash", c.approved_hash},
-          {"revision", c.revision}};
-}
+using campaigns::CampaignJson;
 
 json FindingsJson(const std::vector<campaigns::LintFinding>& findings) {
   json out = json::array();
@@ -280,6 +271,39 @@ void AddApiRoutes(Router& router, const Deps& deps) {
     if (!s.ok()) return StatusResponse(s);
     return JsonResponse(200, {{"logged_out", true}});
   }));
+
+  router.Add(Api("GET", "/v1/auth/me", std::nullopt,
+                 "the caller: login, roles per practice and the permissions they give (for the console)",
+                 [](RequestContext& ctx) {
+                   const users::Principal& p = *ctx.principal;
+                   json roles = json::array();
+                   json permissions = json::object();
+                   for (const auto& [practice_id, set] : p.roles) {
+                     for (users::Role role : set) {
+                       roles.push_back({{"practice_id", practice_id}, {"role", std::string(users::RoleName(role))}});
+                     }
+                     json names = json::array();
+                     for (const auto& [role, perms] : users::RolePermissions()) {
+                       (void)role;
+                       for (Permission perm : perms) {
+                         const std::string name(users::PermissionName(perm));
+                         if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+                         if (users::Authorize(p, practice_id, perm).ok()) names.push_back(name);
+                       }
+                     }
+                     std::sort(names.begin(), names.end());
+                     permissions[practice_id] = names;
+                   }
+                   auto row = ctx.engine->store().users().Get(p.user_id);
+                   if (!row.ok()) return StatusResponse(row.status());
+                   return JsonResponse(200, {{"user_id", p.user_id},
+                                             {"login", p.login},
+                                             {"display_name", row->display_name},
+                                             {"admin", p.admin},
+                                             {"via_token", p.via_token},
+                                             {"roles", roles},
+                                             {"permissions", permissions}});
+                 }));
 
   // --- practices -------------------------------------------------------------
   {
@@ -463,10 +487,13 @@ void AddApiRoutes(Router& router, const Deps& deps) {
 
   // --- consent ---------------------------------------------------------------
   router.Add(Phi(Api("GET", "/v1/practices/{practice}/patients/{patient}/consent", Permission::kConsentRead,
-                     "consent state per channel and purpose", [](RequestContext& ctx) {
+                     "consent state per channel and purpose, and its evidence history", [](RequestContext& ctx) {
                        consent::ConsentVault vault(*ctx.engine);
                        auto view = vault.Show(ctx.practice_id, ctx.vars["patient"]);
                        if (!view.ok()) return StatusResponse(view.status());
+                       // The CLI's shape (channels, invalidated, history: the evidence
+                       // trail, no evidence text, contacts masked) and the cells list.
+                       json out = consent::ViewJson(*view);
                        json cells = json::array();
                        for (consent::Channel c : {consent::Channel::kSms, consent::Channel::kEmail,
                                                   consent::Channel::kVoice, consent::Channel::kRvm}) {
@@ -478,7 +505,9 @@ void AddApiRoutes(Router& router, const Deps& deps) {
                                             {"effective", std::string(consent::BlockName(cell.block))}});
                          }
                        }
-                       return JsonResponse(200, {{"patient_id", ctx.vars["patient"]}, {"cells", cells}});
+                       out["patient_id"] = ctx.vars["patient"];
+                       out["cells"] = cells;
+                       return JsonResponse(200, out);
                      })));
   router.Add(Idempotent(Api(
       "POST", "/v1/practices/{practice}/patients/{patient}/consent", Permission::kConsentWrite,
@@ -530,6 +559,42 @@ void AddApiRoutes(Router& router, const Deps& deps) {
         return JsonResponse(201, {{"consent_id", *id}});
       })));
 
+  router.Add(Api("GET", "/v1/practices/{practice}/consent/wording", Permission::kPracticeRead,
+                 "the practice's consent wording versions, newest first (current: the first per channel)",
+                 [](RequestContext& ctx) {
+                   auto rows = ctx.engine->store().consent().ListLanguages(ctx.practice_id);
+                   if (!rows.ok()) return StatusResponse(rows.status());
+                   std::set<std::string> seen;
+                   std::vector<json> items;
+                   for (const auto& row : *rows) {
+                     json j = consent::LanguageJson(row);
+                     j["current"] = seen.insert(row.channel).second;
+                     items.push_back(std::move(j));
+                   }
+                   return JsonResponse(200, {{"items", items}, {"next", nullptr}});
+                 }));
+  router.Add(Api("GET", "/v1/practices/{practice}/users", Permission::kHandoffWork,
+                 "the practice's users (id, login, name, roles here): whom a hand-off can be assigned to",
+                 [](RequestContext& ctx) {
+                   auto users = users::ListUsers(*ctx.engine);
+                   if (!users.ok()) return StatusResponse(users.status());
+                   std::vector<json> items;
+                   for (const auto& u : *users) {
+                     auto it = u.roles.find(ctx.practice_id);
+                     if (it == u.roles.end() || it->second.empty()) continue;
+                     json roles = json::array();
+                     for (users::Role r : it->second) roles.push_back(std::string(users::RoleName(r)));
+                     items.push_back({{"user_id", u.user_id},
+                                      {"login", u.login},
+                                      {"display_name", u.display_name},
+                                      {"roles", roles}});
+                   }
+                   std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
+                     return a["login"].get<std::string>() < b["login"].get<std::string>();
+                   });
+                   return JsonResponse(200, Paginate(items, "login", ctx.http));
+                 }));
+
   // --- templates and lint ----------------------------------------------------
   router.Add(Api("GET", "/v1/practices/{practice}/templates", Permission::kCampaignRead, "list templates (latest versions)",
                  [](RequestContext& ctx) {
@@ -562,6 +627,59 @@ void AddApiRoutes(Router& router, const Deps& deps) {
         json out = TemplateJson(result->row);
         out["findings"] = FindingsJson(result->findings);
         return JsonResponse(201, out);
+      })));
+  router.Add(Api("GET", "/v1/practices/{practice}/templates/{template}", Permission::kCampaignRead,
+                 "one template (latest version, or ?version=N) with its text", [](RequestContext& ctx) {
+                   int64_t version = 0;
+                   const std::string v = ctx.http.Param("version");
+                   if (!v.empty()) {
+                     if (v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+                       return ErrorResponse(400, "bad_request", "version must be a number");
+                     }
+                     version = std::stoll(v);
+                   }
+                   auto row = ctx.engine->store().campaigns().GetTemplate(ctx.practice_id, ctx.vars["template"], version);
+                   if (!row.ok()) return StatusResponse(row.status());
+                   return JsonResponse(200, TemplateJson(*row));
+                 }));
+  router.Add(Idempotent(Api(
+      "POST", "/v1/practices/{practice}/templates/{template}/versions", Permission::kTemplateWrite,
+      "store the next version of a template (body, subject); scanned; campaigns using it return to draft. "
+      "Refused text: 422 with the findings",
+      [scanner](RequestContext& ctx) {
+        BODY_OR_400(body);
+        auto sc = scanner();
+        if (!sc.ok()) return StatusResponse(sc.status());
+        std::optional<std::string> subject, text;
+        if (body.contains("subject")) {
+          if (!body["subject"].is_string()) return ErrorResponse(400, "bad_request", "subject must be a string");
+          subject = body["subject"].get<std::string>();
+        }
+        if (body.contains("body")) {
+          if (!body["body"].is_string()) return ErrorResponse(400, "bad_request", "body must be a string");
+          text = body["body"].get<std::string>();
+        }
+        if (!subject && !text) return ErrorResponse(400, "bad_request", "give body and/or subject");
+        auto current = ctx.engine->store().campaigns().GetTemplate(ctx.practice_id, ctx.vars["template"], 0);
+        if (!current.ok()) return StatusResponse(current.status());
+        auto result = campaigns::EditTemplate(*ctx.engine, **sc, ctx.practice_id, ctx.vars["template"], subject, text);
+        if (!result.ok()) {
+          if (result.status().code() != StatusCode::kInvalidArgument) return StatusResponse(result.status());
+          // Refused: the findings, with offsets into the text, for the editor.
+          campaigns::LintOptions options;
+          auto channel = templates::ParseChannel(current->channel);
+          if (channel.ok()) options.channel = *channel;
+          if (current->tier >= 1 && current->tier <= 3) options.tier = static_cast<templates::Tier>(current->tier);
+          options.subject = subject.value_or(current->subject);
+          auto report = campaigns::Lint(**sc, text.value_or(current->body), options);
+          json out = {{"error", {{"code", "unprocessable"}, {"message", result.status().message()}}},
+                      {"findings", FindingsJson(report.findings)}};
+          return JsonResponse(422, out);
+        }
+        json out = TemplateJson(result->row);
+        out["findings"] = FindingsJson(result->findings);
+        out["reverted_campaigns"] = result->reverted_campaigns;
+        return JsonResponse(200, out);
       })));
   router.Add(Api("POST", "/v1/practices/{practice}/lint", Permission::kTemplateWrite,
                  "lint a text (text, channel, tier, subject): scanner findings", [scanner](RequestContext& ctx) {
@@ -623,7 +741,9 @@ void AddApiRoutes(Router& router, const Deps& deps) {
   router.Add(Api("GET", campaign, Permission::kCampaignRead, "get a campaign", [](RequestContext& ctx) {
     auto row = ctx.engine->store().campaigns().GetCampaign(ctx.practice_id, ctx.vars["campaign"]);
     if (!row.ok()) return StatusResponse(row.status());
-    return JsonResponse(200, CampaignJson(*row));
+    auto detail = campaigns::CampaignDetailJson(*ctx.engine, *row);
+    if (!detail.ok()) return StatusResponse(detail.status());
+    return JsonResponse(200, *detail);
   }));
   router.Add(Idempotent(Api("POST", campaign + "/submit", Permission::kCampaignDraft, "submit a draft for approval",
                             [scanner](RequestContext& ctx) {
@@ -643,18 +763,92 @@ void AddApiRoutes(Router& router, const Deps& deps) {
                        if (!sc.ok()) return StatusResponse(sc.status());
                        campaigns::PreviewOptions options;
                        options.sample = body.value("sample", 3);
+                       options.every_variant = body.value("every_variant", false);
                        auto r = campaigns::Preview(*ctx.engine, **sc, ctx.practice_id, ctx.vars["campaign"], options);
                        if (!r.ok()) return StatusResponse(r.status());
+                       auto practice = ctx.engine->store().practices().Get(ctx.practice_id);
+                       if (!practice.ok()) return StatusResponse(practice.status());
                        json messages = json::array();
                        for (const auto& m : r->messages) {
-                         messages.push_back({{"step", m.step}, {"channel", m.channel}, {"language", m.language},
-                                             {"recipient", m.recipient}, {"subject", m.subject}, {"body", m.body},
-                                             {"verdict", m.verdict}, {"findings", FindingsJson(m.findings)}});
+                         json j = {{"step", m.step},
+                                   {"channel", m.channel},
+                                   {"language", m.language},
+                                   {"template_id", m.template_id},
+                                   {"template_version", m.template_version},
+                                   {"recipient", m.recipient},
+                                   {"first_name_masked", m.first_name_masked},
+                                   {"language_fallback", m.language_fallback},
+                                   {"subject", m.subject},
+                                   {"body", m.body},
+                                   {"verdict", m.verdict},
+                                   {"findings", FindingsJson(m.findings)}};
+                         if (m.channel == "sms") {
+                           j["segments"] = {{"count", m.sms_segments}, {"encoding", m.sms_encoding},
+                                            {"units", m.sms_units}};
+                         }
+                         if (m.channel == "voice" || m.channel == "rvm") {
+                           // The script spoken (espeak-ng), for the approval page's player.
+                           j["audio"] = "/v1/practices/" + ctx.practice_id + "/campaigns/" + r->campaign_id +
+                                        "/audio?step=" + std::to_string(m.step) + "&channel=" + m.channel +
+                                        "&language=" + m.language;
+                         }
+                         messages.push_back(std::move(j));
                        }
+                       // Messages go out under the practice's own identity.
+                       json sender = {{"name", practice->name},
+                                      {"email_from", practice->email_from},
+                                      {"phone", practice->phone},
+                                      {"address", practice->address}};
                        return JsonResponse(200, {{"campaign_id", r->campaign_id}, {"state", r->state},
                                                  {"content_sha256", r->content_sha256}, {"matched", r->matched},
-                                                 {"verdict", r->verdict}, {"messages", messages}});
+                                                 {"verdict", r->verdict}, {"sender", sender},
+                                                 {"messages", messages}});
                      })));
+  router.Add(Phi(Api(
+      "GET", campaign + "/audio", Permission::kCampaignRead,
+      "a voice or ringless-voicemail variant spoken for one masked sample recipient (step, channel, language): "
+      "audio/wav",
+      [scanner](RequestContext& ctx) {
+        const std::string step_text = ctx.http.Param("step");
+        const std::string language = ctx.http.Param("language");
+        const std::string channel = ctx.http.Param("channel");
+        if (step_text.empty() || step_text.size() > 3 || step_text.find_first_not_of("0123456789") != std::string::npos) {
+          return ErrorResponse(400, "bad_request", "step must be a step number");
+        }
+        const int step = std::stoi(step_text);
+        auto sc = scanner();
+        if (!sc.ok()) return StatusResponse(sc.status());
+        char tmpl[] = "/tmp/recall-audio-XXXXXX";
+        if (mkdtemp(tmpl) == nullptr) return ErrorResponse(500, "internal", "no temporary directory");
+        const std::filesystem::path dir(tmpl);
+        campaigns::PreviewOptions options;
+        options.sample = 1;
+        options.every_variant = true;
+        options.out_dir = dir.string();
+        auto r = campaigns::Preview(*ctx.engine, **sc, ctx.practice_id, ctx.vars["campaign"], options);
+        HttpResponse res = ErrorResponse(404, "not_found", "no spoken step with that number and language");
+        if (!r.ok()) {
+          res = StatusResponse(r.status());
+        } else {
+          for (const auto& m : r->messages) {
+            if (m.step != step || m.wav_path.empty() || (!language.empty() && m.language != language) ||
+                (!channel.empty() && m.channel != channel)) {
+              continue;
+            }
+            std::ifstream in(m.wav_path, std::ios::binary);
+            std::ostringstream bytes;
+            bytes << in.rdbuf();
+            if (!in && !in.eof()) break;
+            res = HttpResponse{};
+            res.content_type = "audio/wav";
+            res.body = bytes.str();
+            break;
+          }
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);  // the WAVs are PHI-adjacent (a masked name): never left behind
+        return res;
+      })));
   router.Add(Idempotent(Api(
       "POST", campaign + "/approve", Permission::kCampaignApprove,
       "sign off a submitted campaign (name, title, statement, expected_sha256); never by its author",
@@ -721,7 +915,9 @@ void AddApiRoutes(Router& router, const Deps& deps) {
                                              {"first_bad_checkpoint", opt(v.first_bad_checkpoint())}});
                  }));
   router.Add(Api("GET", "/v1/practices/{practice}/audit/records", Permission::kAuditRead,
-                 "list the practice's audit records (after=<seq>, limit)", [](RequestContext& ctx) {
+                 "list the practice's audit records (after=<seq>, limit; filters from, to (YYYY-MM-DD, inclusive), "
+                 "action (exact, or a prefix ending in '.'), actor (exact))",
+                 [](RequestContext& ctx) {
                    int64_t after = 0;
                    const std::string a = ctx.http.Param("after");
                    if (!a.empty()) {
@@ -730,12 +926,32 @@ void AddApiRoutes(Router& router, const Deps& deps) {
                      }
                      after = std::stoll(a);
                    }
+                   const std::string from = ctx.http.Param("from"), to = ctx.http.Param("to");
+                   const std::string action = ctx.http.Param("action"), actor = ctx.http.Param("actor");
+                   for (const std::string* day : {&from, &to}) {
+                     if (!day->empty() && !ParseRfc3339(*day + "T00:00:00Z").ok()) {
+                       return ErrorResponse(400, "bad_request", "from and to are dates, YYYY-MM-DD");
+                     }
+                   }
+                   if (action.size() > 100 || actor.size() > 200) {
+                     return ErrorResponse(400, "bad_request", "action or actor too long");
+                   }
+                   auto matches = [&](const audit::AuditRecord& r) {
+                     const std::string day = r.time.substr(0, 10);
+                     if (!from.empty() && day < from) return false;
+                     if (!to.empty() && day > to) return false;
+                     if (!actor.empty() && r.actor != actor) return false;
+                     if (!action.empty()) {
+                       if (action.back() == '.' ? !r.action.starts_with(action) : r.action != action) return false;
+                     }
+                     return true;
+                   };
                    const int limit = PageLimit(ctx.http);
                    json items = json::array();
                    int64_t last = 0;
                    bool more = false;
                    Status s = ctx.engine->store().audit().Scan(after + 1, [&](const audit::AuditRecord& r) {
-                     if (r.practice_id != ctx.practice_id) return true;
+                     if (r.practice_id != ctx.practice_id || !matches(r)) return true;
                      if (static_cast<int>(items.size()) == limit) {
                        more = true;
                        return false;

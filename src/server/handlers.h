@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "server/metrics.h"
 #include "server/router.h"
 #include "server/server.h"
 
@@ -17,6 +18,7 @@ struct Deps {
   engine::Engine& engine;  // the server's engine (actor "system:http"); requests use views of it
   ScannerSource scanner;
   const ServerOptions& options;
+  Metrics* metrics = nullptr;  // the server's; outlives the routes
 };
 
 HttpResponse JsonResponse(int status, const nlohmann::json& body);

@@ -97,6 +97,7 @@ class HttplibBodyStream final : public BodyStream {
 void Dispatch(const HttpHandler& handler, const httplib::Request& req, httplib::Response& res,
               const std::string* body = nullptr, BodyStream* stream = nullptr) {
   HttpRequest in;
+  in.received = std::chrono::steady_clock::now();
   in.method = req.method;
   in.path = req.path;
   in.raw_target = req.target;

@@ -63,6 +63,9 @@ struct HttpRequest {
   BodyStream* body_stream = nullptr;  // streaming routes only; owned by the transport
   std::string remote_addr;
   bool tls = false;
+  // When the request had been read (headers and body, before any handling):
+  // the "arrival" of latency figures such as the opt-out commit time.
+  std::chrono::steady_clock::time_point received{};
 
   // The first value of header `lower_name`, "" when absent.
   std::string Header(std::string_view lower_name) const;

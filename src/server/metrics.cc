@@ -33,6 +33,16 @@ void Metrics::Observe(const std::string& route, const std::string& method, int s
   h.sum += seconds;
 }
 
+void Metrics::ObserveOptOutCommit(std::chrono::nanoseconds latency) {
+  const double seconds = std::chrono::duration<double>(latency).count();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t idx = 0; idx < kBuckets.size(); ++idx) {
+    if (seconds <= kBuckets[idx]) ++opt_out_commit_.buckets[idx];
+  }
+  ++opt_out_commit_.count;
+  opt_out_commit_.sum += seconds;
+}
+
 std::string Metrics::Render(int64_t outbox_due) const {
   Gauges gauges;
   gauges.outbox_due = outbox_due;
@@ -61,6 +71,15 @@ std::string Metrics::Render(const Gauges& gauges) const {
         << "recall_http_request_duration_seconds_sum{" << labels << "} " << h.sum << "\n"
         << "recall_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
   }
+  out << "# HELP recall_inbound_opt_out_commit_seconds Inbound SMS opt-outs: arrival to revocation committed.\n"
+      << "# TYPE recall_inbound_opt_out_commit_seconds histogram\n";
+  for (size_t idx = 0; idx < kBuckets.size(); ++idx) {
+    out << "recall_inbound_opt_out_commit_seconds_bucket{le=\"" << kBuckets[idx] << "\"} "
+        << opt_out_commit_.buckets[idx] << "\n";
+  }
+  out << "recall_inbound_opt_out_commit_seconds_bucket{le=\"+Inf\"} " << opt_out_commit_.count << "\n"
+      << "recall_inbound_opt_out_commit_seconds_sum " << opt_out_commit_.sum << "\n"
+      << "recall_inbound_opt_out_commit_seconds_count " << opt_out_commit_.count << "\n";
   auto gauge = [&out](const char* name, const char* help, int64_t value) {
     if (value < 0) return;
     out << "# HELP " << name << " " << help << "\n"

@@ -23,6 +23,9 @@ class Metrics {
                                                        0.1,   0.25,   0.5,   1,    2.5,   5};
 
   void Observe(const std::string& route, const std::string& method, int status, std::chrono::nanoseconds latency);
+  // An inbound opt-out (STOP) from its arrival to its revocation committed
+  // (recall_inbound_opt_out_commit_seconds): the compliance-critical latency.
+  void ObserveOptOutCommit(std::chrono::nanoseconds latency);
   // Gauges read from the store when /metrics is scraped; a value < 0 is
   // unknown and left out of the text.
   struct Gauges {
@@ -44,6 +47,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;  // GUARDED_BY(mu_)
   std::map<std::pair<std::string, std::string>, Histogram> latency_;       // GUARDED_BY(mu_)
+  Histogram opt_out_commit_;                                               // GUARDED_BY(mu_)
 };
 
 }  // namespace recall::server

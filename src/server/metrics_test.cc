@@ -28,5 +28,18 @@ TEST(MetricsTest, UnknownGaugesAreLeftOut) {
   EXPECT_NE(Metrics().Render(int64_t{3}).find("\nrecall_outbox_due 3\n"), std::string::npos);
 }
 
+TEST(MetricsTest, OptOutCommitHistogram) {
+  Metrics m;
+  m.ObserveOptOutCommit(std::chrono::milliseconds(3));
+  m.ObserveOptOutCommit(std::chrono::milliseconds(40));
+  m.ObserveOptOutCommit(std::chrono::milliseconds(70));
+  const std::string text = m.Render(Metrics::Gauges{});
+  EXPECT_NE(text.find("# TYPE recall_inbound_opt_out_commit_seconds histogram\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("recall_inbound_opt_out_commit_seconds_bucket{le=\"0.005\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("recall_inbound_opt_out_commit_seconds_bucket{le=\"0.05\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("recall_inbound_opt_out_commit_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("recall_inbound_opt_out_commit_seconds_count 3\n"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace recall::server

@@ -10,6 +10,7 @@ namespace {
 
 std::vector<std::string> Split(const std::string& path) {
   std::vector<std::string> out;
+  if (path == "/") return out;  // the root: no segments
   size_t start = 1;  // after the leading '/'
   while (start <= path.size()) {
     size_t slash = path.find('/', start);
@@ -66,7 +67,6 @@ Router::Match Router::Find(const std::string& method, const std::string& raw_pat
     return match;
   }
   std::vector<std::string> segments = Split(raw_path);
-  if (raw_path == "/") segments.clear();
   for (const auto& segment : segments) {
     if (!IsSafeSegment(segment)) {
       match.bad_path = true;

@@ -11,6 +11,7 @@
 #include "incidents/incidents.h"
 #include "common/random.h"
 #include "server/body_stream.h"
+#include "server/console.h"
 #include "server/handlers.h"
 #include "server/http.h"
 #include "server/metrics.h"
@@ -169,7 +170,7 @@ bool HasControlBytes(std::string_view value) {
 
 struct Server::Impl {
   Impl(engine::Engine& e, ScannerSource s, ServerOptions o)
-      : engine(e), options(std::move(o)), deps{engine, std::move(s), options} {}
+      : engine(e), options(std::move(o)), deps{engine, std::move(s), options, &metrics} {}
 
   engine::Engine& engine;
   ServerOptions options;
@@ -196,7 +197,8 @@ HttpResponse Server::Impl::Gate(const HttpRequest& req, std::string* label) {
   for (const auto& [name, value] : req.headers) {
     if (HasControlBytes(name) || HasControlBytes(value)) return ErrorResponse(400, "bad_header");
   }
-  const std::string raw_path = req.raw_target.substr(0, req.raw_target.find('?'));
+  std::string raw_path = req.raw_target.substr(0, req.raw_target.find('?'));
+  if (raw_path == "/console/") raw_path = "/console/index.html";  // the console's entry (console.h)
   if (raw_path.size() > 2048) return ErrorResponse(414, "uri_too_long");
   Router::Match match = router.Find(req.method, raw_path);
   if (match.bad_path) return ErrorResponse(400, "bad_path");
@@ -434,6 +436,35 @@ StatusOr<std::unique_ptr<Server>> Server::Create(engine::Engine& engine, Scanner
   raw->router.Add({"GET", "/v1/openapi.json", Access::kPublic, std::nullopt, Scope::kInstallation,
                    "this document", "", false, false, "system:http",
                    [raw](RequestContext&) { return JsonResponse(200, raw->router.OpenApi()); }});
+  // The web console's static files (console.h): "/" and "/console" lead to
+  // "/console/", whose trailing empty segment Gate maps to index.html.
+  auto redirect = [](RequestContext&) {
+    HttpResponse res;
+    res.status = 302;
+    res.content_type = "text/plain; charset=utf-8";
+    res.body = "/console/\n";
+    res.headers.emplace_back("Location", "/console/");
+    return res;
+  };
+  raw->router.Add({"GET", "/", Access::kPublic, std::nullopt, Scope::kInstallation, "the web console (redirect)", "",
+                   false, false, "system:http", redirect});
+  raw->router.Add({"GET", "/console", Access::kPublic, std::nullopt, Scope::kInstallation,
+                   "the web console (redirect)", "", false, false, "system:http", redirect});
+  auto asset = [raw](RequestContext& ctx) {
+    std::string path = ctx.vars["asset"];
+    if (ctx.vars.count("dir")) path = ctx.vars["dir"] + "/" + path;
+    auto bytes = ReadConsoleFile(raw->options.console_dir, path);
+    if (!bytes.ok()) return ErrorResponse(404, "not_found", "no such console file");
+    HttpResponse res;
+    res.content_type = std::string(ConsoleContentType(path));
+    res.body = std::move(bytes).value();
+    res.headers.emplace_back("Content-Security-Policy", std::string(kConsoleCsp));
+    return res;
+  };
+  raw->router.Add({"GET", "/console/{asset}", Access::kPublic, std::nullopt, Scope::kInstallation,
+                   "a web console file (index.html for /console/)", "", false, false, "system:http", asset});
+  raw->router.Add({"GET", "/console/{dir}/{asset}", Access::kPublic, std::nullopt, Scope::kInstallation,
+                   "a web console file in a folder", "", false, false, "system:http", asset});
   internal::AddApiRoutes(raw->router, raw->deps);
   internal::AddWebhookRoutes(raw->router, raw->deps);
   internal::AddHandoffRoutes(raw->router, raw->deps);
@@ -465,7 +496,11 @@ HttpResponse Server::Handle(const HttpRequest& request) {
   res.headers.emplace_back("X-Content-Type-Options", "nosniff");
   res.headers.emplace_back("Referrer-Policy", "no-referrer");
   res.headers.emplace_back("X-Frame-Options", "DENY");
-  res.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  // The console's files carry their own (console.h); everything else may load nothing.
+  if (std::none_of(res.headers.begin(), res.headers.end(),
+                   [](const auto& h) { return h.first == "Content-Security-Policy"; })) {
+    res.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+  }
   if (request.tls) res.headers.emplace_back("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
   impl_->metrics.Observe(label, request.method, res.status, std::chrono::steady_clock::now() - start);
   return res;

@@ -50,6 +50,9 @@ struct ServerOptions {
   // one to close (the 5 s keep-alive timeout), so keep it above the expected
   // fan-in (Kannel's smsbox, the provider's callback pool, consoles).
   int threads = 64;
+  // Serve the web console from this folder instead of the embedded copy
+  // (developing the console; console.h). "": embedded.
+  std::string console_dir;
 
   // Webhook credentials (docs/server.md). Empty: that webhook answers 404.
   std::string kannel_secret;        // the path secret of /v1/webhooks/kannel/<secret>/...

@@ -212,12 +212,18 @@ Route Webhook(std::string method, std::string path, std::string summary, std::st
 void AddWebhookRoutes(Router& router, const Deps& deps) {
   const ServerOptions& options = deps.options;
   auto recent = std::make_shared<RecentIds>();
+  // A committed opt-out's arrival -> commit time, for /metrics.
+  Metrics* metrics = deps.metrics;
+  auto observe_opt_out = [metrics](const RequestContext& ctx, const dispatch::InboundResult& result) {
+    if (metrics == nullptr || !result.outcome.classification.opt_out) return;
+    metrics->ObserveOptOutCommit(std::chrono::steady_clock::now() - ctx.http.received);
+  };
 
   // --- Kannel: sms-service get-url (MO) and dlr-url --------------------------
   router.Add(Webhook("GET", "/v1/webhooks/kannel/{secret}/sms",
                      "Kannel sms-service inbound SMS (get-url " + std::string(channels::kInboundGetUrlQuery) +
                          "); the body of the answer is the reply Kannel sends",
-                     "", "webhook:kannel", [&options, recent](RequestContext& ctx) {
+                     "", "webhook:kannel", [&options, recent, observe_opt_out](RequestContext& ctx) {
                        if (!SecretMatches(options.kannel_secret, ctx.vars["secret"]) ||
                            !KannelSourceAllowed(options, ctx.http.remote_addr)) {
                          return ErrorResponse(403, "forbidden");
@@ -235,6 +241,7 @@ void AddWebhookRoutes(Router& router, const Deps& deps) {
                          recent->Forget("kannel:" + sms->kannel_id);
                          return StatusResponse(result.status());
                        }
+                       observe_opt_out(ctx, *result);
                        return Text(200, result->outcome.reply.value_or(""));
                      }));
   router.Add(Webhook("GET", "/v1/webhooks/kannel/{secret}/dlr",
@@ -261,7 +268,8 @@ void AddWebhookRoutes(Router& router, const Deps& deps) {
   // --- Twilio-compatible: inbound message and status callback -----------------
   router.Add(Webhook("POST", "/v1/webhooks/twilio/sms",
                      "Twilio-compatible inbound SMS (X-Twilio-Signature); answers TwiML with the reply",
-                     "application/x-www-form-urlencoded", "webhook:twilio", [&options, recent](RequestContext& ctx) {
+                     "application/x-www-form-urlencoded", "webhook:twilio",
+                     [&options, recent, observe_opt_out](RequestContext& ctx) {
                        auto params = VerifiedTwilioForm(options, ctx.http);
                        if (!params.ok()) return WebhookRefusal(params.status());
                        auto msg = channels::ParseTwilioInboundMessage(ctx.http.body);
@@ -280,6 +288,7 @@ void AddWebhookRoutes(Router& router, const Deps& deps) {
                          recent->Forget("twilio:" + msg->message_sid);
                          return StatusResponse(result.status());
                        }
+                       observe_opt_out(ctx, *result);
                        std::string twiml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response>";
                        if (result->outcome.reply) twiml += "<Message>" + XmlEscape(*result->outcome.reply) + "</Message>";
                        twiml += "</Response>";

@@ -115,6 +115,9 @@ class ConsentStore {
                                                                       const std::string& channel) = 0;
   // NotFound for an unknown version.
   virtual StatusOr<ConsentLanguageRow> GetLanguage(const std::string& practice_id, const std::string& version_id) = 0;
+  // Every version of the practice's wording, newest first (per channel, the
+  // first is the current one).
+  virtual StatusOr<std::vector<ConsentLanguageRow>> ListLanguages(const std::string& practice_id) = 0;
 
   // Inserts the numbers (keeping the latest disconnect date when a number is
   // already known) and the audit event, in one transaction.

@@ -121,7 +121,9 @@ class IncidentStore {
   virtual Status Close(const std::string& incident_id, const std::string& resolution, TimePoint closed_at,
                        const IncidentUpdateRow& update, const audit::AuditEvent& event) = 0;
   // How many audit records `actor` wrote with `action` at or after `since`
-  // (of `practice_id` only, unless it is ""). For the sensitive-access triggers.
+  // (of `practice_id` only, unless it is ""). For the sensitive-access triggers:
+  // `action` is patient.reveal or audit.export (InvalidArgument otherwise), the
+  // two actions a partial index covers.
   virtual StatusOr<int64_t> CountAudit(const std::string& actor, const std::string& action,
                                        const std::string& practice_id, TimePoint since) = 0;
 };

@@ -95,6 +95,8 @@ struct RunCounts {
   // Per step: planned messages by channel.
   std::map<int, std::map<std::string, int64_t>> channels_per_step;
   std::map<std::string, int64_t> inbound_by_kind;  // attributed inbound events by kind
+  // The same by hour received (hours since the Unix epoch, UTC) -> kind -> count.
+  std::map<int64_t, std::map<std::string, int64_t>> inbound_by_hour;
   int64_t delivered = 0;                           // outbox rows with delivery "delivered"
   int64_t undeliverable = 0;                       // delivery "undeliverable" or "failed"
   int64_t deferred = 0;                            // messages deferred at least once (gate said defer)

@@ -162,6 +162,21 @@ class SqliteConsentStore final : public ConsentStore {
     return std::optional<ConsentLanguageRow>(ReadLanguage(s));
   }
 
+  StatusOr<std::vector<ConsentLanguageRow>> ListLanguages(const std::string& practice_id) override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kLanguageColumns) +
+                                          " FROM consent_language WHERE practice_id = ? "
+                                          "ORDER BY created_at DESC, rowid DESC"));
+    s.Bind(1, practice_id);
+    std::vector<ConsentLanguageRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadLanguage(s));
+    }
+    return out;
+  }
+
   StatusOr<ConsentLanguageRow> GetLanguage(const std::string& practice_id, const std::string& version_id) override {
     std::lock_guard<std::mutex> lock(*mu_);
     ASSIGN_OR_RETURN(Stmt s, db_->Prepare(std::string("SELECT ") + std::string(kLanguageColumns) +

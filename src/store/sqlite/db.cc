@@ -65,6 +65,62 @@ Status Stmt::Run() {
   return OkStatus();
 }
 
+void Stmt::Release() {
+  if (stmt_ == nullptr) return;
+  if (cache_ != nullptr) {
+    cache_->Return(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+  stmt_ = nullptr;
+}
+
+StmtCache::~StmtCache() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [sql, e] : entries_) sqlite3_finalize(e.stmt);
+}
+
+StatusOr<Stmt> StmtCache::Prepare(std::string_view sql) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(std::string(sql));
+    if (it != entries_.end() && !it->second.lent) {
+      it->second.lent = true;
+      return Stmt(db_, it->second.stmt, this);
+    }
+    if (it == entries_.end() && entries_.size() < kMaxEntries) {
+      sqlite3_stmt* stmt = nullptr;
+      const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                        &stmt, nullptr);
+      if (rc != SQLITE_OK) return FromSqlite(rc, db_, "prepare");
+      Entry& e = entries_[std::string(sql)];
+      e.stmt = stmt;
+      e.lent = true;
+      by_stmt_[stmt] = &e;
+      return Stmt(db_, stmt, this);
+    }
+  }
+  // Lent already (a nested use of the same SQL) or the cache is full.
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return FromSqlite(rc, db_, "prepare");
+  return Stmt(db_, stmt);
+}
+
+void StmtCache::Return(sqlite3_stmt* stmt) {
+  // Reset and unbind first: no row stays open (VACUUM and DROP need none) and
+  // no unowned binding outlives its caller.
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = by_stmt_.find(stmt); it != by_stmt_.end()) it->second->lent = false;
+}
+
+size_t StmtCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
 void Stmt::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
@@ -98,14 +154,12 @@ StatusOr<std::unique_ptr<Db>> Db::Open(const std::string& path) {
   return db;
 }
 
-Db::~Db() { sqlite3_close_v2(db_); }
-
-StatusOr<Stmt> Db::Prepare(std::string_view sql) {
-  sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
-  if (rc != SQLITE_OK) return FromSqlite(rc, db_, "prepare");
-  return Stmt(db_, stmt);
+Db::~Db() {
+  cache_.reset();  // finalizes the cached statements before the connection closes
+  sqlite3_close_v2(db_);
 }
+
+StatusOr<Stmt> Db::Prepare(std::string_view sql) { return cache_->Prepare(sql); }
 
 Status Db::Exec(std::string_view sql) {
   const std::string s(sql);

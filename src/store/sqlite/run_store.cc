@@ -223,13 +223,14 @@ class SqliteRunStore final : public RunStore {
         c.per_step[step]["skipped:" + p.Text(2)] += n;
       }
     }
-    ASSIGN_OR_RETURN(Stmt i, db_->Prepare("SELECT kind, count(*) FROM inbound_events WHERE practice_id = ? AND "
-                                          "campaign_id = ? GROUP BY kind"));
+    ASSIGN_OR_RETURN(Stmt i, db_->Prepare("SELECT kind, received_at_ms / 3600000, count(*) FROM inbound_events "
+                                          "WHERE practice_id = ? AND campaign_id = ? GROUP BY 1, 2"));
     i.Bind(1, practice_id).Bind(2, campaign_id);
     for (;;) {
       ASSIGN_OR_RETURN(bool row, i.Step());
       if (!row) break;
-      c.inbound_by_kind[i.Text(0)] = i.Int(1);
+      c.inbound_by_kind[i.Text(0)] += i.Int(2);
+      c.inbound_by_hour[i.Int(1)][i.Text(0)] += i.Int(2);
     }
     ASSIGN_OR_RETURN(Stmt o, db_->Prepare("SELECT coalesce(sum(delivery = 'delivered'), 0), "
                                           "coalesce(sum(delivery IN ('undeliverable', 'failed')), 0), "
