@@ -818,8 +818,11 @@ void AddApiRoutes(Router& router, const Deps& deps) {
         const int step = std::stoi(step_text);
         auto sc = scanner();
         if (!sc.ok()) return StatusResponse(sc.status());
-        char tmpl[] = "/tmp/recall-audio-XXXXXX";
-        if (mkdtemp(tmpl) == nullptr) return ErrorResponse(500, "internal", "no temporary directory");
+        std::error_code tmp_ec;
+        std::string tmpl = (std::filesystem::temp_directory_path(tmp_ec) / "recall-audio-XXXXXX").string();
+        if (tmp_ec || mkdtemp(tmpl.data()) == nullptr) {
+          return ErrorResponse(500, "internal", "no temporary directory");
+        }
         const std::filesystem::path dir(tmpl);
         campaigns::PreviewOptions options;
         options.sample = 1;
