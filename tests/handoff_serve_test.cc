@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
+#include "http_testing.h"
 
 namespace recall::testing {
 namespace {
@@ -22,41 +23,11 @@ using nlohmann::json;
 constexpr char kPassword[] = "correct-horse-battery-staple";
 constexpr char kKannelSecret[] = "kannel-secret-for-handoff-tests";
 
-struct HttpResult {
-  long status = 0;
-  std::string body;
-  std::string headers;
-};
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-HttpResult Http(const std::string& method, const std::string& url, const std::string& body = "",
-                const std::vector<std::string>& headers = {}) {
-  HttpResult r;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_slist* list = nullptr;
-  for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
-  if (method == "POST" || method == "PUT") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    list = curl_slist_append(list, body.empty() ? "Content-Type:" : "Content-Type: application/json");
-  }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
-  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
-  return r;
+// JSON bodies: the shared helper with their Content-Type.
+HttpResult HttpJson(const std::string& method, const std::string& url, const std::string& body = "",
+                    std::vector<std::string> headers = {}) {
+  if (!body.empty()) headers.push_back("Content-Type: application/json");
+  return Http(method, url, body, headers);
 }
 
 class HandoffServeTest : public ::testing::Test {
@@ -109,11 +80,7 @@ class HandoffServeTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+    StopRecallServe(pid_);
     std::filesystem::remove_all(dir_);
     curl_global_cleanup();
   }
@@ -130,37 +97,12 @@ class HandoffServeTest : public ::testing::Test {
   }
 
   void Spawn() {
-    const char* bin = std::getenv("RECALL_BINARY");
-    ASSERT_NE(bin, nullptr);
-    const std::string out_path = (dir_ / "serve.out").string();
-    std::vector<std::string> argv_s = {bin, "--data", data_, "--json", "serve", "--listen", "127.0.0.1:0",
-                                       "--no-worker"};
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);
-    env_s.push_back(std::string("RECALL_KANNEL_WEBHOOK_SECRET=") + kKannelSecret);
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, (out_path + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int spawned = posix_spawn(&pid_, bin, &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    ASSERT_EQ(spawned, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string out = ReadFileToString(out_path);
-      if (auto nl = out.find('\n'); nl != std::string::npos) {
-        base_ = json::parse(out.substr(0, nl))["url"];
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "recall serve did not start: " << ReadFileToString(out_path + ".err");
+    ServeProcess serve = SpawnRecallServe({"--data", data_, "--json", "serve", "--listen", "127.0.0.1:0", "--no-worker"},
+                                          (dir_ / "serve.out").string(),
+                                          {std::string("RECALL_KANNEL_WEBHOOK_SECRET=") + kKannelSecret});
+    pid_ = serve.pid;
+    base_ = serve.url;
+    ASSERT_TRUE(serve.error.empty()) << serve.error;
   }
 
   std::string Url(const std::string& path) const { return base_ + path; }
@@ -175,12 +117,12 @@ class HandoffServeTest : public ::testing::Test {
 
 TEST_F(HandoffServeTest, UrgentSmsToResolvedThroughTheApi) {
   // An urgent SMS from the patient, through the Kannel webhook.
-  auto mo = Http("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret +
+  auto mo = HttpJson("GET", Url(std::string("/v1/webhooks/kannel/") + kKannelSecret +
                             "/sms?from=%2B12175550142&to=%2B12175550100&text=I%20have%20severe%20pain%20tonight&id=h-1"));
   ASSERT_EQ(mo.status, 200) << mo.body;
 
   // The queue shows it, without the text.
-  auto list = Http("GET", Queue("A") + "?status=open", "", {Bearer("A")});
+  auto list = HttpJson("GET", Queue("A") + "?status=open", "", {Bearer("A")});
   ASSERT_EQ(list.status, 200) << list.body;
   json items = json::parse(list.body)["items"];
   ASSERT_EQ(items.size(), 1u);
@@ -191,35 +133,35 @@ TEST_F(HandoffServeTest, UrgentSmsToResolvedThroughTheApi) {
   const std::string item = Queue("A") + "/" + id;
 
   // Reading it reveals the text.
-  auto show = Http("GET", item, "", {Bearer("A")});
+  auto show = HttpJson("GET", item, "", {Bearer("A")});
   ASSERT_EQ(show.status, 200) << show.body;
   EXPECT_EQ(json::parse(show.body)["text"], "I have severe pain tonight");
 
   // Another practice's staff: 403 on A's queue, 404 for A's item under their own practice.
-  EXPECT_EQ(Http("GET", Queue("A"), "", {Bearer("B")}).status, 403);
-  EXPECT_EQ(Http("GET", item, "", {Bearer("B")}).status, 403);
-  EXPECT_EQ(Http("GET", Queue("B") + "/" + id, "", {Bearer("B")}).status, 404);
-  EXPECT_EQ(Http("POST", Queue("B") + "/" + id + "/acknowledge", "", {Bearer("B")}).status, 404);
+  EXPECT_EQ(HttpJson("GET", Queue("A"), "", {Bearer("B")}).status, 403);
+  EXPECT_EQ(HttpJson("GET", item, "", {Bearer("B")}).status, 403);
+  EXPECT_EQ(HttpJson("GET", Queue("B") + "/" + id, "", {Bearer("B")}).status, 404);
+  EXPECT_EQ(HttpJson("POST", Queue("B") + "/" + id + "/acknowledge", "", {Bearer("B")}).status, 404);
 
   // Assign to the caller, acknowledge (once).
-  auto assign = Http("POST", item + "/assign", "", {Bearer("A")});
+  auto assign = HttpJson("POST", item + "/assign", "", {Bearer("A")});
   ASSERT_EQ(assign.status, 200) << assign.body;
   EXPECT_FALSE(json::parse(assign.body)["assignee"].is_null());
-  auto ack = Http("POST", item + "/acknowledge", "", {Bearer("A")});
+  auto ack = HttpJson("POST", item + "/acknowledge", "", {Bearer("A")});
   ASSERT_EQ(ack.status, 200) << ack.body;
   EXPECT_EQ(json::parse(ack.body)["status"], "acknowledged");
-  EXPECT_EQ(Http("POST", item + "/acknowledge", "", {Bearer("A")}).status, 409);
+  EXPECT_EQ(HttpJson("POST", item + "/acknowledge", "", {Bearer("A")}).status, 409);
 
   // A reply the scanner blocks: 409, nothing sent.
-  auto blocked = Http("POST", item + "/reply", R"({"text":"Your HIV test results are in."})", {Bearer("A")});
+  auto blocked = HttpJson("POST", item + "/reply", R"({"text":"Your HIV test results are in."})", {Bearer("A")});
   EXPECT_EQ(blocked.status, 409) << blocked.body;
   EXPECT_FALSE(std::filesystem::exists(outbox_) && !std::filesystem::is_empty(outbox_));
 
   // A reply, retried with the same Idempotency-Key: sent once.
   const std::string body = R"({"text":"We are calling you right now. Please keep your phone near you."})";
-  auto reply = Http("POST", item + "/reply", body, {Bearer("A"), "Idempotency-Key: reply-1"});
+  auto reply = HttpJson("POST", item + "/reply", body, {Bearer("A"), "Idempotency-Key: reply-1"});
   ASSERT_EQ(reply.status, 200) << reply.body;
-  auto again = Http("POST", item + "/reply", body, {Bearer("A"), "Idempotency-Key: reply-1"});
+  auto again = HttpJson("POST", item + "/reply", body, {Bearer("A"), "Idempotency-Key: reply-1"});
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(json::parse(again.body)["message_id"], json::parse(reply.body)["message_id"]);
   int files = 0;
@@ -233,14 +175,14 @@ TEST_F(HandoffServeTest, UrgentSmsToResolvedThroughTheApi) {
   EXPECT_GE(matching, 1);
 
   // Resolve; the history has every step.
-  auto resolve = Http("POST", item + "/resolve", "", {Bearer("A")});
+  auto resolve = HttpJson("POST", item + "/resolve", "", {Bearer("A")});
   ASSERT_EQ(resolve.status, 200) << resolve.body;
   EXPECT_EQ(json::parse(resolve.body)["status"], "resolved");
-  auto final_view = json::parse(Http("GET", item, "", {Bearer("A")}).body);
+  auto final_view = json::parse(HttpJson("GET", item, "", {Bearer("A")}).body);
   std::vector<std::string> kinds;
   for (const auto& e : final_view["events"]) kinds.push_back(e["kind"]);
   EXPECT_EQ(kinds, (std::vector<std::string>{"opened", "assigned", "acknowledged", "replied", "resolved"}));
-  EXPECT_EQ(Http("POST", item + "/reply", body, {Bearer("A")}).status, 409);
+  EXPECT_EQ(HttpJson("POST", item + "/reply", body, {Bearer("A")}).status, 409);
 
   // The audit chain still verifies, and nothing in it carries the message.
   auto verify = Cli({"audit", "verify"});

@@ -122,40 +122,18 @@ class KeysCliTest : public ::testing::Test {
   }
 
   void StartServer() {
-    const char* bin = std::getenv("RECALL_BINARY");
-    ASSERT_NE(bin, nullptr);
     serve_out_ = (dir_ / "serve.out").string();
-    std::vector<std::string> argv_s = {bin, "--data", data_, "--json", "serve", "--listen", "127.0.0.1:0",
-                                       "--no-worker"};
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, serve_out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, (serve_out_ + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int spawned = posix_spawn(&pid_, bin, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ASSERT_EQ(spawned, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const std::string out = ReadFileToString(serve_out_);
-      if (auto nl = out.find('\n'); nl != std::string::npos) {
-        port_ = json::parse(out.substr(0, nl))["port"];
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "recall serve did not start: " << ReadFileToString(serve_out_ + ".err");
+    ServeProcess serve =
+        SpawnRecallServe({"--data", data_, "--json", "serve", "--listen", "127.0.0.1:0", "--no-worker"}, serve_out_);
+    pid_ = serve.pid;
+    port_ = serve.port;
+    ASSERT_TRUE(serve.error.empty()) << serve.error;
   }
 
   int StopServer() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
+    const int code = StopRecallServe(pid_);
     pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return code;
   }
 
   // The server lists (and decrypts) the practice's two patients.

@@ -23,6 +23,7 @@
 
 #include "channels/twilio/twilio_signature.h"
 #include "cli_runner.h"
+#include "http_testing.h"
 
 namespace recall::testing {
 namespace {
@@ -34,49 +35,6 @@ constexpr char kKannelSecret[] = "kannel-secret-for-tests";
 constexpr char kTwilioToken[] = "twilio-token-for-tests";
 constexpr char kPatientPhone[] = "+12175550142";
 constexpr char kPracticePhone[] = "+12175550100";
-
-struct HttpResult {
-  long status = 0;  // 0: no response (connection refused or closed)
-  std::string body;
-  std::string headers;
-};
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-HttpResult Http(const std::string& method, const std::string& url, const std::string& body = "",
-                const std::vector<std::string>& headers = {}, bool path_as_is = false) {
-  HttpResult r;
-  CURL* curl = curl_easy_init();
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  if (path_as_is) curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
-  if (method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  curl_slist* list = nullptr;
-  bool has_type = false;
-  for (const auto& h : headers) {
-    list = curl_slist_append(list, h.c_str());
-    if (h.rfind("Content-Type", 0) == 0) has_type = true;
-  }
-  if (method == "POST" || method == "PUT") {
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-    if (!has_type) list = curl_slist_append(list, "Content-Type:");  // no default form type
-  }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
-  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
-  curl_slist_free_all(list);
-  curl_easy_cleanup(curl);
-  return r;
-}
 
 // A raw TCP connection, for what curl refuses to send.
 class RawConnection {
@@ -199,43 +157,15 @@ class ServeTest : public ::testing::Test {
   // ({"url":..., "port":...}). *pid is -1 when it did not start.
   static void Spawn(const std::vector<std::string>& extra, const std::string& out_path, pid_t* pid, int* port,
                     std::string* url) {
-    *pid = -1;
-    const char* bin = std::getenv("RECALL_BINARY");
-    ASSERT_NE(bin, nullptr);
-    std::vector<std::string> argv_s = {bin, "--data", *data_, "--json", "serve", "--listen", "127.0.0.1:0",
-                                       "--no-worker"};
-    argv_s.insert(argv_s.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);
-    env_s.push_back(std::string("RECALL_KANNEL_WEBHOOK_SECRET=") + kKannelSecret);
-    env_s.push_back(std::string("RECALL_TWILIO_AUTH_TOKEN=") + kTwilioToken);
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, 2, (out_path + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t child = -1;
-    const int spawned = posix_spawn(&child, bin, &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    ASSERT_EQ(spawned, 0);
-    *pid = child;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string out = ReadFileToString(out_path);
-      if (auto nl = out.find('\n'); nl != std::string::npos) {
-        json line = json::parse(out.substr(0, nl));
-        *port = line["port"];
-        *url = line["url"];
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL() << "recall serve did not start: " << ReadFileToString(out_path + ".err");
+    std::vector<std::string> args = {"--data", *data_, "--json", "serve", "--listen", "127.0.0.1:0", "--no-worker"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ServeProcess serve = SpawnRecallServe(args, out_path,
+                                          {std::string("RECALL_KANNEL_WEBHOOK_SECRET=") + kKannelSecret,
+                                           std::string("RECALL_TWILIO_AUTH_TOKEN=") + kTwilioToken});
+    *pid = serve.pid;
+    *port = serve.port;
+    *url = serve.url;
+    ASSERT_TRUE(serve.error.empty()) << serve.error;
   }
 
   static void StartServer() {
@@ -244,12 +174,7 @@ class ServeTest : public ::testing::Test {
     Spawn({"--read-timeout", "2", "--max-body-mib", "1"}, *out_path_, &pid_, &port_, base_);
   }
 
-  static int Terminate(pid_t pid) {
-    ::kill(pid, SIGTERM);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
+  static int Terminate(pid_t pid) { return StopRecallServe(pid); }
 
   static void StopServer() {
     if (pid_ <= 0) return;
@@ -770,9 +695,9 @@ TEST_F(ServeTest, HttpsRefusesOldTlsAndSendsHsts) {
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
     curl_easy_setopt(curl, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_0 | max_tls);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectHttp);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHttp);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
     if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
     curl_easy_cleanup(curl);
@@ -812,9 +737,9 @@ HttpResult PostChunked(const std::string& url, const std::string& body, const st
   curl_slist* list = curl_slist_append(nullptr, "Transfer-Encoding: chunked");
   for (const auto& h : headers) list = curl_slist_append(list, h.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectHttp);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Collect);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHttp);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &r.headers);
   if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r.status);
   curl_slist_free_all(list);
